@@ -1,0 +1,241 @@
+"""The ``complaintbot`` command line: a thin click layer over the core.
+
+Heavy parts (the classifier, the emulators) are imported only when their
+command runs, so ``complaintbot --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.errors import ComplaintbotError, ConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# name -> (module:attribute, one-line help shown in `complaintbot --help`)
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "emulators": ("emulators.cli:command", "Serve local X, Reddit and Slack emulators."),
+    "classify": ("classifiers.cli:classify_command", "Classify a post or a JSONL file."),
+    "evaluate": ("classifiers.cli:evaluate_command", "Score the classifier on a labelled CSV."),
+    "train": ("classifiers.cli:train_command", "Train the complaint classifier."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose heavy subcommands are imported on first use, not at start."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self._available_lazy()])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._available_lazy():
+            target, _ = LAZY_COMMANDS[cmd_name]
+            module_name, attribute = target.split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, LAZY_COMMANDS[name][1]) for name in self._available_lazy()]
+        for name in super().list_commands(ctx):
+            command = self.commands[name]
+            if not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=formatter.width)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(sorted(rows))
+
+    @staticmethod
+    def _available_lazy() -> list[str]:
+        """Lazy commands whose module is present (a part may not be installed yet)."""
+        found = []
+        for name, (target, _) in LAZY_COMMANDS.items():
+            module_name = target.split(":")[0]
+            if importlib.util.find_spec(module_name) is not None:
+                found.append(name)
+        return found
+
+
+def _version() -> str:
+    try:
+        return version("complaintbot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def config_option(function: F) -> F:
+    """The ``--config PATH`` option every command shares."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Config file (default: $COMPLAINTBOT_CONFIG, else ./config.toml, else defaults).",
+    )(function)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn our own errors into a clear message and exit code 2, with no traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(2)
+    except ComplaintbotError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", prog_name="complaintbot")
+def cli() -> None:
+    """complaintbot: find complaints about your brand on X and Reddit, open a tracked
+    case for each, and post only the replies your team approves in Slack."""
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Check the configuration."""
+
+
+@config_group.command("check")
+@config_option
+@click.option(
+    "--secrets", is_flag=True, help="Also check the environment holds every secret needed."
+)
+def config_check(config_path: Path | None, secrets: bool) -> None:
+    """Validate the config file: prints `config OK`, or one line per problem and exits 2."""
+    from bot.config import load_config, load_secrets, warnings
+
+    with reported_errors():
+        config = load_config(config_path)
+        if secrets:
+            load_secrets(config)
+    for note in warnings(config):
+        click.echo(note, err=True)
+    click.echo("config OK")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Manage the SQLite store."""
+
+
+@db_group.command("migrate")
+@config_option
+def db_migrate(config_path: Path | None) -> None:
+    """Create the store or bring its schema up to date."""
+    from bot.config import load_config
+    from bot.store import Store, migrations
+
+    with reported_errors():
+        config = load_config(config_path)
+        store = Store.open(config.store.path)
+    applied = migrations.applied(store.db)
+    click.echo(f"{config.store.path}: schema up to date ({len(applied)} migrations applied)")
+
+
+@cli.group("cases")
+def cases_group() -> None:
+    """List and inspect cases."""
+
+
+@cases_group.command("list")
+@config_option
+@click.option(
+    "--status",
+    type=click.Choice(["new", "responded", "resolved", "closed", "dismissed", "open"]),
+    help="Only cases in this state (open = new or responded).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def cases_list(config_path: Path | None, status: str | None, as_json: bool) -> None:
+    """List cases, newest first."""
+    from bot.cases import OPEN_STATES, case_summary
+
+    with reported_errors():
+        store = _open_store(config_path)
+    if status == "open":
+        where, params = f"status IN ({', '.join('?' * len(OPEN_STATES))})", list(OPEN_STATES)
+    elif status:
+        where, params = "status = ?", [status]
+    else:
+        where, params = None, []
+    rows = [
+        case_summary(dict(row))
+        for row in store.db.table("cases").rows_where(where, params, order_by="id DESC")
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no cases")
+        return
+    click.echo(f"{'id':>5}  {'status':<10} {'pri':<3} {'platform':<8} {'category':<18} flags")
+    for case in rows:
+        click.echo(
+            f"{case['id']:>5}  {case['status']:<10} {case['priority']:<3} "
+            f"{case['platform']:<8} {case['category'] or '':<18} {','.join(case['flags'])}"
+        )
+
+
+@cases_group.command("show")
+@click.argument("case_id", type=int)
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def cases_show(case_id: int, config_path: Path | None, as_json: bool) -> None:
+    """Show one case with its full event history."""
+    from bot.cases import CaseBook, case_summary
+    from bot.clock import SystemClock
+    from bot.config import load_config
+    from bot.store import Store
+
+    with reported_errors():
+        config = load_config(config_path)
+        book = CaseBook(Store.open(config.store.path), config.policy, SystemClock())
+        case = case_summary(book.get(case_id))
+        case["events"] = book.events(case_id)
+    if as_json:
+        click.echo(json.dumps(case, indent=2))
+        return
+    for key, value in case.items():
+        if key != "events" and value not in (None, "", [], {}):
+            click.echo(f"{key:>20}: {value}")
+    click.echo("events:")
+    for event in case["events"]:
+        click.echo(f"  {event['at']}  {event['actor']:<12} {event['kind']:<16} {event['details']}")
+
+
+@cli.command("demo")
+@config_option
+def demo(config_path: Path | None) -> None:
+    """Run the whole loop against local emulators with bundled demo posts (no accounts needed)."""
+    click.echo(
+        "complaintbot demo will start the X, Reddit and Slack emulators, seed them with demo "
+        "posts for a fictional brand, run the daemon against them and show the Slack page "
+        "where you can approve replies.\nNot built yet: the store, config and case lifecycle "
+        "are ready; try `complaintbot config check` and `complaintbot cases list`."
+    )
+
+
+def _open_store(config_path: Path | None) -> Any:
+    from bot.config import load_config
+    from bot.store import Store
+
+    return Store.open(load_config(config_path).store.path)
+
+
+def main() -> None:
+    cli()

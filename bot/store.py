@@ -1,0 +1,290 @@
+"""The SQLite store: schema migrations, connection settings and the few writes that must be atomic.
+
+sqlite-utils does the table work; this module decides the shape and the
+guarantees (WAL, a busy timeout, ``(platform, post_id)`` unique).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from bot.clock import iso
+from bot.models import Classification, Mention
+
+BUSY_TIMEOUT_MS = 5000
+
+migrations = Migrations("complaintbot")
+
+
+@migrations(name="0001_initial")
+def _initial(db: sqlite_utils.Database) -> None:
+    db.table("mentions").create(
+        {
+            "id": int,
+            "platform": str,
+            "post_id": str,
+            "author_id": str,
+            "author_handle": str,
+            "author_followers": int,
+            "text": str,
+            "url": str,
+            "created_at": str,
+            "fetched_at": str,
+            "mentions_brand": int,
+            "parent_id": str,
+            "kind": str,
+            "is_complaint": int,
+            "complaint_probability": float,
+            "category": str,
+            "flags": str,
+            "classified_at": str,
+            "case_id": int,
+            "deleted_at": str,
+        },
+        pk="id",
+        not_null={"platform", "post_id", "text", "created_at", "fetched_at"},
+        defaults={"author_followers": 0, "mentions_brand": 0, "kind": "post"},
+    )
+    db.table("mentions").create_index(["platform", "post_id"], unique=True)
+    db.table("mentions").create_index(["case_id"])
+    db.table("mentions").create_index(["fetched_at"])
+    db.table("cases").create(
+        {
+            "id": int,
+            "status": str,
+            "platform": str,
+            "post_id": str,
+            "first_mention_id": int,
+            "author_id": str,
+            "author_handle": str,
+            "author_followers": int,
+            "category": str,
+            "priority": str,
+            "flags": str,
+            "flag_reasons": str,
+            "can_reply": int,
+            "reply_block_reason": str,
+            "escalation_level": int,
+            "repeat_complainer": int,
+            "opened_at": str,
+            "updated_at": str,
+            "last_mention_at": str,
+            "ack_due_at": str,
+            "ack_warn_at": str,
+            "ack_warned": int,
+            "ack_breached": int,
+            "resolve_due_at": str,
+            "resolve_warn_at": str,
+            "resolve_warned": int,
+            "resolve_breached": int,
+            "paused_at": str,
+            "first_response_at": str,
+            "resolved_at": str,
+            "closed_at": str,
+            "clra_cure_due_at": str,
+            "assignee": str,
+            "draft_reply": str,
+            "resolution": str,
+            "slack_channel": str,
+            "slack_ts": str,
+        },
+        pk="id",
+        not_null={"status", "platform", "priority", "opened_at"},
+        defaults={
+            "escalation_level": 0,
+            "ack_warned": 0,
+            "ack_breached": 0,
+            "resolve_warned": 0,
+            "resolve_breached": 0,
+            "repeat_complainer": 0,
+            "can_reply": 0,
+        },
+    )
+    for columns in (
+        ["status"],
+        ["platform", "author_id", "status"],
+        ["opened_at"],
+        ["ack_due_at"],
+        ["resolve_due_at"],
+    ):
+        db.table("cases").create_index(columns)
+    db.table("case_events").create(
+        {"id": int, "case_id": int, "at": str, "actor": str, "kind": str, "details": str},
+        pk="id",
+        not_null={"case_id", "at", "actor", "kind"},
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+    db.table("case_events").create_index(["case_id"])
+    db.table("case_events").create_index(["kind", "at"])
+    db.table("outbox").create(
+        {
+            "id": int,
+            "idempotency_key": str,
+            "kind": str,
+            "case_id": int,
+            "payload": str,
+            "status": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "created_at": str,
+            "done_at": str,
+            "result": str,
+            "last_error": str,
+        },
+        pk="id",
+        not_null={"idempotency_key", "kind", "status", "created_at"},
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db.table("outbox").create_index(["idempotency_key"], unique=True)
+    db.table("outbox").create_index(["status", "next_attempt_at"])
+    db.table("cursors").create(
+        {"connector": str, "value": str, "updated_at": str, "resume_after": str, "details": str},
+        pk="connector",
+    )
+    db.table("labels").create(
+        {
+            "id": int,
+            "case_id": int,
+            "mention_id": int,
+            "text": str,
+            "is_complaint": int,
+            "category": str,
+            "reason": str,
+            "actor": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"text", "is_complaint", "created_at"},
+    )
+    db.table("privacy_requests").create(
+        {
+            "id": int,
+            "case_id": int,
+            "platform": str,
+            "author_handle": str,
+            "received_at": str,
+            "nature": str,
+            "method": str,
+            "acknowledge_due_at": str,
+            "respond_due_at": str,
+            "extended": int,
+            "acknowledged_at": str,
+            "responded_at": str,
+            "response": str,
+            "denial_basis": str,
+        },
+        pk="id",
+        not_null={"received_at", "nature", "method"},
+        defaults={"extended": 0},
+    )
+
+
+class Store:
+    """One SQLite database, migrated on open."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        migrations.apply(self.db)
+
+    @classmethod
+    def open(cls, path: Path | str) -> Store:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(path)
+        db.enable_wal()
+        return cls(db)
+
+    @classmethod
+    def memory(cls) -> Store:
+        return cls(sqlite_utils.Database(memory=True))
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work; ``BEGIN IMMEDIATE`` so two writers never interleave."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def pending_migrations(self) -> list[str]:
+        return [migration.name for migration in migrations.pending(self.db)]
+
+    def save_mention(self, mention: Mention, fetched_at: str) -> tuple[int, bool]:
+        """Store a mention unless it is already there; return its row id and whether it was new."""
+        cursor = self.db.execute(
+            "INSERT INTO mentions (platform, post_id, author_id, author_handle, author_followers,"
+            " text, url, created_at, fetched_at, mentions_brand, parent_id, kind)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, post_id) DO NOTHING",
+            [
+                mention.platform,
+                mention.post_id,
+                mention.author_id,
+                mention.author_handle,
+                mention.author_followers,
+                mention.text,
+                mention.url,
+                iso(mention.created_at),
+                fetched_at,
+                int(mention.mentions_brand),
+                mention.parent_id,
+                mention.kind,
+            ],
+        )
+        if cursor.rowcount == 1:
+            return int(cursor.lastrowid or 0), True
+        row = self.db.execute(
+            "SELECT id FROM mentions WHERE platform = ? AND post_id = ?",
+            [mention.platform, mention.post_id],
+        ).fetchone()
+        return int(row[0]), False
+
+    def save_classification(self, mention_id: int, verdict: Classification, at: str) -> None:
+        self.db.table("mentions").update(
+            mention_id,
+            {
+                "is_complaint": int(verdict.is_complaint),
+                "complaint_probability": verdict.complaint_probability,
+                "category": verdict.category,
+                "flags": json.dumps({flag.name: flag.reason for flag in verdict.flags}),
+                "classified_at": at,
+            },
+        )
+
+    def mention(self, mention_id: int) -> dict[str, Any]:
+        return dict(self.db.table("mentions").get(mention_id))
+
+    def get_cursor(self, connector: str) -> dict[str, Any] | None:
+        rows = list(self.db.table("cursors").rows_where("connector = ?", [connector]))
+        return dict(rows[0]) if rows else None
+
+    def set_cursor(self, connector: str, value: str | None, at: str, **details: Any) -> None:
+        self.db.table("cursors").upsert(
+            {
+                "connector": connector,
+                "value": value,
+                "updated_at": at,
+                "details": json.dumps(details) if details else None,
+            },
+            pk="connector",
+        )
