@@ -195,7 +195,9 @@ class CaseBook:
     def events(self, case_id: int) -> list[dict[str, Any]]:
         return [
             {**row, "details": json.loads(row["details"] or "{}")}
-            for row in self.db.table("case_events").rows_where("case_id = ?", [case_id], order_by="id")
+            for row in self.db.table("case_events").rows_where(
+                "case_id = ?", [case_id], order_by="id"
+            )
         ]
 
     def transition(self, case_id: int, to: str, actor: str, **details: Any) -> dict[str, Any]:
@@ -214,14 +216,22 @@ class CaseBook:
             changes: dict[str, Any] = {"status": to, "updated_at": now}
             if to == "responded" and not case["first_response_at"]:
                 changes["first_response_at"] = now
+                changes["first_response_seconds"] = self._running_seconds(case)
             if to == "resolved":
                 changes["resolved_at"] = now
+                changes["resolution_seconds"] = self._running_seconds(case)
                 changes["resolution"] = details.get("note")
             if to in ("closed", "dismissed"):
                 changes["closed_at"] = now
             self.db.table("cases").update(case_id, changes)
             self._event(case_id, actor, "status", **{"from": current, "to": to, **details})
         return self.get(case_id)
+
+    def _running_seconds(self, case: dict[str, Any]) -> int:
+        """SLA-clock time from receipt to now, less the time the case spent paused."""
+        clock = self.sla.clock_for(case["priority"])
+        elapsed = clock.between(parse_iso(case["opened_at"]), self.clock.now())
+        return max(int(elapsed.total_seconds()) - (case["paused_seconds"] or 0), 0)
 
     def dismiss(self, case_id: int, actor: str, reason: str) -> dict[str, Any]:
         """Close a case as not ours to answer, and keep the decision as a training label."""
@@ -281,7 +291,13 @@ class CaseBook:
             if not case["paused_at"]:
                 raise IllegalTransition(f"case {case_id} is not paused")
             paused_at, now = parse_iso(case["paused_at"]), self.clock.now()
-            changes: dict[str, Any] = {"paused_at": None, "updated_at": iso(now)}
+            paused_running = self.sla.clock_for(case["priority"]).between(paused_at, now)
+            changes: dict[str, Any] = {
+                "paused_at": None,
+                "updated_at": iso(now),
+                "paused_seconds": (case["paused_seconds"] or 0)
+                + int(paused_running.total_seconds()),
+            }
             for column in ("ack_due_at", "ack_warn_at", "resolve_due_at", "resolve_warn_at"):
                 shifted = self.sla.shift_after_pause(
                     case["priority"], parse_iso(case[column]), paused_at, now

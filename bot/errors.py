@@ -25,3 +25,35 @@ class IllegalTransition(ComplaintbotError):
 
 class CaseNotFound(ComplaintbotError):
     """No case has the given id."""
+
+
+class DeliveryError(ComplaintbotError):
+    """A call to a platform or to Slack failed.
+
+    ``transient`` says whether the same call can succeed later; ``retry_after``
+    (seconds) is set when the other side said when to come back.
+    """
+
+    transient = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TransientError(DeliveryError):
+    """An outage, a timeout, a malformed answer: try again later."""
+
+
+class RateLimited(TransientError):
+    """The platform asked us to wait ``retry_after`` seconds."""
+
+
+class PermanentError(DeliveryError):
+    """The other side refused for good (a rule, a duplicate, a deleted post): never retry."""
+
+    transient = False
+
+
+class AuthError(PermanentError):
+    """Credentials were refused: stop and tell a person instead of retrying forever."""

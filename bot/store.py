@@ -186,6 +186,17 @@ def _initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations(name="0002_response_times")
+def _response_times(db: sqlite_utils.Database) -> None:
+    """Elapsed running time (as the case's SLA clock counts it) kept on the case for reporting."""
+    cases = db.table("cases")
+    cases.add_column("paused_seconds", int, not_null_default=0)
+    cases.add_column("first_response_seconds", int)
+    cases.add_column("resolution_seconds", int)
+    for columns in (["first_response_at"], ["resolved_at"], ["closed_at"]):
+        cases.create_index(columns)
+
+
 class Store:
     """One SQLite database, migrated on open."""
 

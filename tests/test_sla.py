@@ -116,3 +116,19 @@ def test_business_time_between_counts_only_open_hours() -> None:
     calendar = desk.book.sla.business
     assert calendar.between(la(2026, 12, 4, 17), la(2026, 12, 7, 10)) == timedelta(hours=2)
     assert calendar.between(la(2026, 12, 7, 10), la(2026, 12, 4, 17)) == timedelta(0)
+
+
+def test_response_and_resolution_times_count_business_time_less_pauses() -> None:
+    desk = Desk(la(2026, 12, 4, 17))
+    case_id = desk.open(mention(la(2026, 12, 4, 17)))
+    desk.clock.set(la(2026, 12, 7, 10))  # Friday 17:00 to Monday 10:00 is 2 business hours
+    desk.book.transition(case_id, "responded", "U_AGENT")
+    desk.book.pause(case_id, "U_AGENT")
+    desk.clock.set(la(2026, 12, 7, 14))
+    desk.book.resume(case_id, "U_AGENT")
+    desk.clock.set(la(2026, 12, 7, 15))
+    desk.book.transition(case_id, "resolved", "U_AGENT", note="replaced")
+    case = desk.book.get(case_id)
+    assert case["first_response_seconds"] == 2 * 3600
+    assert case["paused_seconds"] == 4 * 3600
+    assert case["resolution_seconds"] == 3 * 3600

@@ -1,0 +1,174 @@
+"""The outbox: each outside side effect as a row, delivered at least once, applied once.
+
+A row's idempotency key is unique, so asking twice for the same effect (a
+repeated approval, a re-delivered Slack action) queues it once. The worker
+marks a row ``sending`` before it calls out; a row still ``sending`` after a
+crash is handed to its handler as a *resumed* delivery, and the handler must
+check the other side (for a platform reply: is our reply already there?)
+before acting again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import Clock, iso
+from bot.errors import DeliveryError
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_CAP_SECONDS = 900.0
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row handed to its handler."""
+
+    id: int
+    kind: str
+    key: str
+    case_id: int | None
+    payload: dict[str, Any]
+    attempt: int
+    resumed: bool
+
+
+Handler = Callable[[Delivery], Mapping[str, Any]]
+
+
+class Outbox:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.db = store.db
+        self.clock = clock
+
+    def enqueue(
+        self, kind: str, key: str, payload: Mapping[str, Any], case_id: int | None = None
+    ) -> tuple[int, bool]:
+        """Queue an effect; return its row id and False if the same key was already queued."""
+        cursor = self.db.execute(
+            "INSERT INTO outbox (idempotency_key, kind, case_id, payload, status, attempts,"
+            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"
+            " ON CONFLICT (idempotency_key) DO NOTHING",
+            [key, kind, case_id, json.dumps(payload), iso(self.clock.now()), iso(self.clock.now())],
+        )
+        if cursor.rowcount == 1:
+            return int(cursor.lastrowid or 0), True
+        row = self.db.execute("SELECT id FROM outbox WHERE idempotency_key = ?", [key]).fetchone()
+        return int(row[0]), False
+
+    def row(self, key: str) -> dict[str, Any] | None:
+        rows = list(self.db.table("outbox").rows_where("idempotency_key = ?", [key]))
+        return dict(rows[0]) if rows else None
+
+    def backlog(self) -> int:
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
+            ).fetchone()[0]
+        )
+
+    def claim(self, limit: int = 20) -> list[Delivery]:
+        """Due rows, each marked ``sending`` with its attempt counted, in one transaction."""
+        now = iso(self.clock.now())
+        with self.store.transaction():
+            rows = self.db.execute(
+                "SELECT id, kind, idempotency_key, case_id, payload, attempts, status FROM outbox"
+                " WHERE status IN ('pending', 'sending') AND next_attempt_at <= ?"
+                " ORDER BY id LIMIT ?",
+                [now, limit],
+            ).fetchall()
+            for row in rows:
+                self.db.execute(
+                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
+                    [row[0]],
+                )
+        return [
+            Delivery(
+                id=row[0],
+                kind=row[1],
+                key=row[2],
+                case_id=row[3],
+                payload=json.loads(row[4]),
+                attempt=row[5] + 1,
+                resumed=row[6] == "sending",
+            )
+            for row in rows
+        ]
+
+    def complete(self, delivery: Delivery, result: Mapping[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE outbox SET status = 'done', done_at = ?, result = ?, last_error = NULL"
+            " WHERE id = ?",
+            [iso(self.clock.now()), json.dumps(dict(result)), delivery.id],
+        )
+
+    def retry_later(self, delivery: Delivery, error: str, at: datetime) -> None:
+        self.db.execute(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?"
+            " WHERE id = ?",
+            [iso(at), error, delivery.id],
+        )
+
+    def give_up(self, delivery: Delivery, error: str) -> None:
+        self.db.execute(
+            "UPDATE outbox SET status = 'failed', done_at = ?, last_error = ? WHERE id = ?",
+            [iso(self.clock.now()), error, delivery.id],
+        )
+
+
+class OutboxWorker:
+    """Delivers due outbox rows through one handler per kind; never blocks on a rate limit."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        handlers: Mapping[str, Handler],
+        rng: random.Random | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.handlers = handlers
+        self.rng = rng or random.Random()
+
+    def run_once(self, limit: int = 20) -> dict[str, int]:
+        """Deliver what is due now; return counts of done, retried and failed rows."""
+        counts = {"done": 0, "retried": 0, "failed": 0}
+        for delivery in self.outbox.claim(limit):
+            handler = self.handlers.get(delivery.kind)
+            if handler is None:
+                self.outbox.give_up(delivery, f"no handler for outbox kind {delivery.kind!r}")
+                counts["failed"] += 1
+                continue
+            try:
+                result = handler(delivery)
+            except DeliveryError as exc:
+                counts[self._after_failure(delivery, exc)] += 1
+                continue
+            self.outbox.complete(delivery, result)
+            counts["done"] += 1
+        return counts
+
+    def _after_failure(self, delivery: Delivery, exc: DeliveryError) -> str:
+        error = f"{type(exc).__name__}: {exc}"
+        if not exc.transient or delivery.attempt >= MAX_ATTEMPTS:
+            log.warning("outbox %s %s gave up: %s", delivery.kind, delivery.id, error)
+            self.outbox.give_up(delivery, error)
+            return "failed"
+        delay = exc.retry_after if exc.retry_after is not None else self.backoff(delivery.attempt)
+        self.outbox.retry_later(delivery, error, self.outbox.clock.now() + timedelta(seconds=delay))
+        log.info("outbox %s %s retry in %.0fs: %s", delivery.kind, delivery.id, delay, error)
+        return "retried"
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter in its upper half, capped."""
+        ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+        return ceiling * (0.5 + self.rng.random() / 2)

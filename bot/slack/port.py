@@ -1,0 +1,49 @@
+"""What the core needs from Slack, as plain data; vendor errors become ``SlackError``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.errors import DeliveryError
+
+Blocks = list[dict[str, Any]]
+
+
+class SlackError(DeliveryError):
+    """A Slack call failed; ``code`` is Slack's error string (e.g. ``channel_not_found``)."""
+
+    def __init__(
+        self, message: str, *, code: str = "", retry_after: float | None = None, transient: bool
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.code = code
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    channel: str
+    ts: str
+
+
+class SlackPort(Protocol):
+    def post_message(
+        self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+    ) -> PostedMessage: ...
+
+    def update_message(
+        self, channel: str, ts: str, text: str, blocks: Blocks | None = None
+    ) -> None: ...
+
+    def delete_message(self, channel: str, ts: str) -> None: ...
+
+    def post_ephemeral(self, channel: str, user: str, text: str) -> None: ...
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str: ...
+
+    def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, comment: str = ""
+    ) -> str: ...
+
+    def group_members(self, group_id: str) -> list[str]: ...

@@ -1,0 +1,100 @@
+"""slack_sdk's WebClient behind ``SlackPort``: the only place the Web API's errors are seen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.slack.port import Blocks, PostedMessage, SlackError
+
+T = TypeVar("T")
+PERMANENT_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "msg_too_long",
+        "invalid_blocks",
+        "missing_scope",
+        "message_not_found",
+        "cant_update_message",
+    }
+)
+
+
+class WebSlack:
+    """A ``SlackPort`` over a real WebClient (pointed at Slack or at the emulator)."""
+
+    def __init__(self, token: str, base_url: str, timeout: int = 10) -> None:
+        self.client = WebClient(token=token, base_url=base_url, timeout=timeout)
+
+    def post_message(
+        self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+    ) -> PostedMessage:
+        response = self._call(
+            lambda: self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, unfurl_links=False
+            )
+        )
+        return PostedMessage(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def update_message(
+        self, channel: str, ts: str, text: str, blocks: Blocks | None = None
+    ) -> None:
+        self._call(
+            lambda: self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        )
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        self._call(lambda: self.client.chat_delete(channel=channel, ts=ts))
+
+    def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        self._call(lambda: self.client.chat_postEphemeral(channel=channel, user=user, text=text))
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        response = self._call(lambda: self.client.views_open(trigger_id=trigger_id, view=view))
+        return str(response["view"]["id"])
+
+    def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, comment: str = ""
+    ) -> str:
+        response = self._call(
+            lambda: self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                content=content,
+                title=title,
+                initial_comment=comment or None,
+            )
+        )
+        return str(response["file"]["id"])
+
+    def group_members(self, group_id: str) -> list[str]:
+        response = self._call(lambda: self.client.usergroups_users_list(usergroup=group_id))
+        return [str(user) for user in response["users"]]
+
+    @staticmethod
+    def _call(request: Callable[[], T]) -> T:
+        try:
+            return request()
+        except SlackApiError as exc:
+            code = str(exc.response.get("error", "")) if exc.response is not None else ""
+            status = exc.response.status_code if exc.response is not None else 0
+            retry_after = None
+            if status == 429:
+                retry_after = float(exc.response.headers.get("Retry-After", "1") or 1)
+            raise SlackError(
+                f"Slack answered {code or status}",
+                code=code,
+                retry_after=retry_after,
+                transient=code not in PERMANENT_ERRORS,
+            ) from None
+        except (SlackClientError, OSError) as exc:
+            raise SlackError(f"Slack unreachable: {type(exc).__name__}", transient=True) from None
