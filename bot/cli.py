@@ -218,6 +218,51 @@ def cases_show(case_id: int, config_path: Path | None, as_json: bool) -> None:
         click.echo(f"  {event['at']}  {event['actor']:<12} {event['kind']:<16} {event['details']}")
 
 
+@cli.command("poll-once")
+@config_option
+@click.option(
+    "--platform",
+    type=click.Choice(["x", "reddit", "file"]),
+    help="Poll only this platform (default: every enabled one).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by platform.")
+def poll_once(config_path: Path | None, platform: str | None, as_json: bool) -> None:
+    """Run one ingestion pass: fetch new mentions and store them once each.
+
+    A rate limit or an outage on one platform is reported and is not a failure
+    (exit 0); bad config or missing secrets exit 2.
+    """
+    from bot.clock import SystemClock
+    from bot.config import load_config, load_secrets
+    from bot.ingest import Ingestor
+    from bot.store import Store
+    from bot.wiring import build_connector, platforms_to_poll
+
+    with reported_errors():
+        config = load_config(config_path)
+        platforms = platforms_to_poll(config, platform)
+        secrets = load_secrets(config, parts=platforms)
+        connectors = [build_connector(config, name, secrets) for name in platforms]
+        store = Store.open(config.store.path)
+    ingestor = Ingestor(store, SystemClock())
+    reports = {c.platform: ingestor.poll(c).as_json() for c in connectors}
+    if as_json:
+        click.echo(json.dumps(reports, indent=2))
+        return
+    if not reports:
+        click.echo("no platform enabled: set enabled = true under [x], [reddit] or [file]")
+    for name, report in reports.items():
+        status = report["error"] or (
+            f"rate limited until {report['rate_limited_until']}"
+            if report["rate_limited_until"]
+            else "ok"
+        )
+        click.echo(
+            f"{name}: {report['new']} new, {report['duplicate']} duplicate, "
+            f"{report['skipped']} skipped, {report['posts_read']} read; {status}"
+        )
+
+
 @cli.command("demo")
 @config_option
 def demo(config_path: Path | None) -> None:

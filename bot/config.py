@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
@@ -236,18 +236,28 @@ def load_config(path: Path | str | None = None) -> Config:
     return _build(values, source, base)
 
 
-def load_secrets(config: Config, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The secrets the enabled parts need, from the environment only."""
+def load_secrets(
+    config: Config,
+    environ: Mapping[str, str] | None = None,
+    parts: Iterable[str] | None = None,
+) -> dict[str, str]:
+    """The secrets the enabled parts (or just ``parts``) need, from the environment only."""
     env = os.environ if environ is None else environ
+    wanted = None if parts is None else set(parts)
+    needed = [
+        (var, why)
+        for var, why in config.required_secrets()
+        if wanted is None or why.strip("[").split("]")[0] in wanted
+    ]
     problems = [
         f"missing secret: environment variable {var} is not set (needed because {why}); "
         f"export {var}=... in the bot's environment"
-        for var, why in config.required_secrets()
+        for var, why in needed
         if not env.get(var)
     ]
     if problems:
         raise MissingSecret(problems)
-    return {var: env[var] for var, _ in config.required_secrets()}
+    return {var: env[var] for var, _ in needed}
 
 
 def validate(raw: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]], list[str]]:

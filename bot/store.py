@@ -290,12 +290,26 @@ class Store:
         return dict(rows[0]) if rows else None
 
     def set_cursor(self, connector: str, value: str | None, at: str, **details: Any) -> None:
+        """Advance a cursor and clear any hold on it (call inside the mentions' transaction)."""
         self.db.table("cursors").upsert(
             {
                 "connector": connector,
                 "value": value,
                 "updated_at": at,
+                "resume_after": None,
                 "details": json.dumps(details) if details else None,
+            },
+            pk="connector",
+        )
+
+    def hold_cursor(self, connector: str, resume_after: str, at: str, **details: Any) -> None:
+        """Keep a cursor where it is and say when to read that source again."""
+        self.db.table("cursors").upsert(
+            {
+                "connector": connector,
+                "updated_at": at,
+                "resume_after": resume_after,
+                "details": json.dumps(details),
             },
             pk="connector",
         )

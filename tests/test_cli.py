@@ -131,3 +131,39 @@ def test_help_is_fast_and_does_not_import_torch() -> None:
 def test_version() -> None:
     code, out, _ = run("--version")
     assert code == 0 and "complaintbot, version" in out
+
+
+def test_poll_once_json_reports_per_platform(tmp_path: Path) -> None:
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text('{"id": "1", "author": "jane", "text": "late parcel"}\n')
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\npath = "bot.db"\n[file]\nenabled = true\npath = "{posts}"\n')
+    code, out, _ = run("poll-once", "--json", "--config", str(config))
+    assert code == 0
+    report = json.loads(out)
+    assert set(report) == {"file"}
+    assert {k: report["file"][k] for k in ("new", "duplicate", "skipped", "error")} == {
+        "new": 1,
+        "duplicate": 0,
+        "skipped": 0,
+        "error": None,
+    }
+    assert report["file"]["rate_limited_until"] is None
+    code, out, _ = run("poll-once", "--json", "--config", str(config))
+    assert json.loads(out)["file"]["duplicate"] == 0 and json.loads(out)["file"]["new"] == 0
+
+
+def test_poll_once_names_the_missing_secret_and_disabled_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("X_BEARER_TOKEN", "X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\npath = "bot.db"\n[x]\nenabled = true\n')
+    code, _, err = run("poll-once", "--config", str(config))
+    assert code == 2
+    assert err.splitlines()[0].startswith(
+        "missing secret: environment variable X_BEARER_TOKEN is not set"
+    )
+    code, _, err = run("poll-once", "--platform", "reddit", "--config", str(config))
+    assert code == 2 and "[reddit] enabled = false" in err

@@ -1,0 +1,231 @@
+"""Reddit through praw: subreddit search, new comments, inbox username mentions, comment replies.
+
+Cursors are the newest ``created_utc`` seen per source; each read goes back a
+little past it (``OVERLAP_SECONDS``) so a post stamped in the same second is
+never missed, and the store drops the repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Any
+
+import praw
+import prawcore
+import requests
+from praw.exceptions import PRAWException, RedditAPIException
+from requests.adapters import HTTPAdapter
+
+from bot.config import BrandSettings, RedditSettings
+from bot.errors import AuthError, PermanentError, RateLimited, TransientError
+from bot.models import Mention
+from connectors.base import FetchResult, ReplyCheck
+
+MAX_COMMENT_LENGTH = 10_000
+OVERLAP_SECONDS = 120
+LISTING_LIMIT = 500
+OWN_REPLY_SCAN = 100
+
+
+class TimeoutAdapter(HTTPAdapter):
+    """prawcore's timeout comes from an import-time variable; this applies ours per request."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def user_agent(app_id: str, username: str) -> str:
+    """Reddit's required form: ``platform:app-id:version (by /u/name)``."""
+    try:
+        ours = version("complaintbot")
+    except Exception:
+        ours = "0"
+    return f"python:{app_id}:{ours} (by /u/{username})"
+
+
+class RedditConnector:
+    platform = "reddit"
+
+    def __init__(
+        self,
+        settings: RedditSettings,
+        brand: BrandSettings,
+        secrets: Mapping[str, str],
+    ) -> None:
+        self.settings = settings
+        self.brand = brand
+        session = requests.Session()
+        session.trust_env = False
+        adapter = TimeoutAdapter(settings.request_timeout_seconds)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self.reddit = praw.Reddit(
+            client_id=secrets["REDDIT_CLIENT_ID"],
+            client_secret=secrets["REDDIT_CLIENT_SECRET"],
+            username=secrets["REDDIT_USERNAME"],
+            password=secrets["REDDIT_PASSWORD"],
+            user_agent=user_agent(settings.app_id, settings.username),
+            oauth_url=settings.oauth_url,
+            reddit_url=settings.reddit_url,
+            check_for_updates=False,
+            requestor_kwargs={"session": session},
+        )
+        self.terms = [term.lower() for term in brand.terms]
+
+    def sources(self) -> list[str]:
+        every = ["search", "inbox"]
+        if self.settings.subreddits != ("all",):
+            every.insert(1, "comments")
+        return every
+
+    def search_query(self) -> str:
+        return " OR ".join(f'"{term}"' if " " in term else term for term in self.brand.terms)
+
+    def fetch(self, source: str, cursor: str | None) -> FetchResult:
+        since = float(json.loads(cursor)["created_utc"]) if cursor else 0.0
+        subreddit = "+".join(self.settings.subreddits)
+        listing: Callable[[], Iterable[Any]]
+        if source == "search":
+            listing = lambda: self.reddit.subreddit(subreddit).search(  # noqa: E731
+                self.search_query(), sort="new", time_filter="week", limit=LISTING_LIMIT
+            )
+        elif source == "comments":
+            listing = lambda: self.reddit.subreddit(subreddit).comments(limit=LISTING_LIMIT)  # noqa: E731
+        elif source == "inbox":
+            listing = lambda: self.reddit.inbox.mentions(limit=LISTING_LIMIT)  # noqa: E731
+        else:
+            raise ValueError(f"unknown Reddit source {source!r}")
+        items = self._call(lambda: self._newer_than(listing(), since - OVERLAP_SECONDS))
+        mentions, skipped, newest = [], 0, since
+        for item in items:
+            newest = max(newest, float(item.created_utc))
+            author = item.author.name if item.author is not None else "[deleted]"
+            if author.lower() == self.settings.username.lower():
+                skipped += 1
+                continue
+            if source == "comments" and not self._names_brand(item.body):
+                skipped += 1
+                continue
+            mentions.append(self._mention(item, author, from_inbox=source == "inbox"))
+        return FetchResult(
+            mentions=mentions,
+            cursor=json.dumps({"created_utc": newest}),
+            posts_read=len(items),
+            skipped=skipped,
+        )
+
+    @staticmethod
+    def _newer_than(listing: Iterable[Any], cutoff: float) -> list[Any]:
+        """Newest-first listing items down to the cutoff (then stop paging)."""
+        items = []
+        for item in listing:
+            if float(item.created_utc) < cutoff:
+                break
+            items.append(item)
+        return items
+
+    def _names_brand(self, text: str) -> bool:
+        lowered = text.lower()
+        return any(re.search(rf"\b{re.escape(term)}\b", lowered) for term in self.terms)
+
+    def _mention(self, item: Any, author: str, from_inbox: bool) -> Mention:
+        is_comment = item.name.startswith("t1_")
+        text = item.body if is_comment else f"{item.title}\n\n{item.selftext}".strip()
+        return Mention(
+            platform="reddit",
+            post_id=item.name,
+            author_id=author,
+            author_handle=author,
+            text=text,
+            created_at=datetime.fromtimestamp(float(item.created_utc), UTC),
+            url=f"{self.settings.reddit_url.rstrip('/')}{getattr(item, 'permalink', '')}",
+            mentions_brand=from_inbox or f"u/{self.settings.username.lower()}" in text.lower(),
+            parent_id=getattr(item, "parent_id", None) if is_comment else None,
+            kind="comment" if is_comment else "submission",
+        )
+
+    def can_reply(self, mention: Mention, text: str) -> ReplyCheck:
+        if len(text) > MAX_COMMENT_LENGTH:
+            return ReplyCheck(False, f"{len(text)} characters; Reddit allows {MAX_COMMENT_LENGTH}")
+        if not text.strip():
+            return ReplyCheck(False, "empty reply")
+        return ReplyCheck(True)
+
+    def _thing(self, fullname: str) -> Any:
+        kind, _, ident = fullname.partition("_")
+        return self.reddit.comment(ident) if kind == "t1" else self.reddit.submission(ident)
+
+    def reply(self, mention: Mention, text: str) -> str:
+        check = self.can_reply(mention, text)
+        if not check.allowed:
+            raise PermanentError(f"reply refused before sending: {check.reason}")
+        comment = self._call(lambda: self._thing(mention.post_id).reply(text))
+        if comment is None:
+            raise PermanentError("Reddit accepted the reply but returned no comment")
+        return str(comment.name)
+
+    def find_reply(self, mention: Mention) -> str | None:
+        """Our comment under the mention, among the newest comments of its subreddit."""
+
+        def scan() -> str | None:
+            info = list(self.reddit.info(fullnames=[mention.post_id]))
+            if not info:
+                return None
+            subreddit = info[0].subreddit.display_name
+            for comment in self.reddit.subreddit(subreddit).comments(limit=OWN_REPLY_SCAN):
+                author = comment.author.name if comment.author is not None else ""
+                if comment.parent_id == mention.post_id and (
+                    author.lower() == self.settings.username.lower()
+                ):
+                    return str(comment.name)
+            return None
+
+        result: str | None = self._call(scan)
+        return result
+
+    def post_exists(self, mention: Mention) -> bool:
+        def look() -> bool:
+            info = list(self.reddit.info(fullnames=[mention.post_id]))
+            if not info:
+                return False
+            item = info[0]
+            body = getattr(item, "body", None) or getattr(item, "selftext", "")
+            return item.author is not None and body not in ("[deleted]", "[removed]")
+
+        exists: bool = self._call(look)
+        return exists
+
+    @staticmethod
+    def _call(request: Callable[[], Any]) -> Any:
+        try:
+            return request()
+        except prawcore.exceptions.TooManyRequests as exc:
+            wait = float(exc.retry_after or 60) if hasattr(exc, "retry_after") else 60.0
+            raise RateLimited("Reddit rate limit (429)", retry_after=wait) from None
+        except (prawcore.exceptions.OAuthException, prawcore.exceptions.InvalidToken) as exc:
+            raise AuthError(f"Reddit refused the credentials: {exc}") from None
+        except prawcore.exceptions.ResponseException as exc:
+            status = exc.response.status_code
+            if status in (401,):
+                raise AuthError(f"Reddit refused the credentials (HTTP {status})") from None
+            if status in (403, 404):
+                raise PermanentError(f"Reddit refused (HTTP {status})") from None
+            raise TransientError(f"Reddit answered HTTP {status}") from None
+        except RedditAPIException as exc:
+            kinds = {item.error_type for item in exc.items}
+            if "RATELIMIT" in kinds:
+                raise RateLimited(f"Reddit rate limit: {exc}", retry_after=60) from None
+            raise PermanentError(f"Reddit refused: {exc}") from None
+        except (prawcore.exceptions.PrawcoreException, requests.RequestException) as exc:
+            raise TransientError(f"Reddit unreachable or malformed: {type(exc).__name__}") from None
+        except (PRAWException, AttributeError, KeyError, ValueError) as exc:
+            raise TransientError(f"Reddit answer not understood: {type(exc).__name__}") from None

@@ -1,0 +1,153 @@
+"""Ingestion: mentions and cursors move together; outages hold a source without losing posts."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from factories import la, mention
+
+from bot.clock import ManualClock
+from bot.errors import AuthError, RateLimited, TransientError
+from bot.ingest import Ingestor
+from bot.models import Mention
+from bot.store import Store
+from connectors.base import FetchResult, ReplyCheck
+from connectors.file import FileConnector
+
+START = la(2026, 11, 30, 9)
+
+
+class ScriptedConnector:
+    """A stand-in platform: serves posts newer than the cursor, or fails as scripted."""
+
+    platform = "x"
+
+    def __init__(self, posts: list[Mention]) -> None:
+        self.posts = posts
+        self.failures: list[Exception] = []
+        self.fetches = 0
+
+    def sources(self) -> list[str]:
+        return ["search"]
+
+    def fetch(self, source: str, cursor: str | None) -> FetchResult:
+        self.fetches += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        seen = int(cursor or 0)
+        fresh = [p for p in self.posts if int(p.post_id) > seen]
+        newest = max([int(p.post_id) for p in fresh], default=seen)
+        return FetchResult(mentions=fresh, cursor=str(newest), posts_read=len(fresh))
+
+    def can_reply(self, mention: Mention, text: str) -> ReplyCheck:
+        return ReplyCheck(True)
+
+    def reply(self, mention: Mention, text: str) -> str:
+        raise NotImplementedError
+
+    def find_reply(self, mention: Mention) -> str | None:
+        return None
+
+    def post_exists(self, mention: Mention) -> bool:
+        return True
+
+
+def setup(posts: int = 3) -> tuple[Ingestor, ScriptedConnector, ManualClock, Store]:
+    clock = ManualClock(START)
+    store = Store.memory()
+    connector = ScriptedConnector([mention(START) for _ in range(posts)])
+    return Ingestor(store, clock, random.Random(0)), connector, clock, store
+
+
+def test_repeated_polls_store_each_mention_once_and_pick_up_new_ones() -> None:
+    ingestor, connector, _, store = setup()
+    first = ingestor.poll(connector)
+    again = ingestor.poll(connector)
+    connector.posts.append(mention(START))
+    third = ingestor.poll(connector)
+    assert (first.new, again.new, third.new) == (3, 0, 1)
+    assert store.db.table("mentions").count == 4
+
+
+def test_crash_between_fetch_and_commit_refetches_and_stores_once() -> None:
+    ingestor, connector, _, store = setup()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed mid-commit")
+
+    original = store.set_cursor
+    store.set_cursor = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        ingestor.poll(connector)
+    assert store.db.table("mentions").count == 0  # rolled back with the cursor
+    store.set_cursor = original  # type: ignore[method-assign]
+    report = ingestor.poll(connector)
+    assert report.new == 3 and store.db.table("mentions").count == 3
+
+
+def test_rate_limit_holds_the_source_until_the_reset_without_sleeping() -> None:
+    ingestor, connector, clock, _ = setup()
+    connector.failures.append(RateLimited("429", retry_after=900))
+    report = ingestor.poll(connector)
+    assert report.rate_limited_until == "2026-11-30T17:15:00.000000Z"
+    assert report.error is None and report.new == 0
+    clock.advance(timedelta(minutes=14))
+    assert ingestor.poll(connector).new == 0
+    assert connector.fetches == 1  # held: no call during the window
+    clock.advance(timedelta(minutes=1))
+    assert ingestor.poll(connector).new == 3
+
+
+def test_outage_backs_off_then_recovers_with_nothing_lost() -> None:
+    ingestor, connector, clock, store = setup()
+    connector.failures += [TransientError("502"), TransientError("timeout")]
+    assert ingestor.poll(connector).error == "TransientError: 502"
+    hold = store.get_cursor("x:search")
+    assert hold is not None and json.loads(hold["details"])["failures"] == 1
+    clock.advance(timedelta(seconds=31))
+    assert ingestor.poll(connector).error == "TransientError: timeout"
+    clock.advance(timedelta(seconds=61))
+    report = ingestor.poll(connector)
+    assert (report.new, report.error) == (3, None)
+
+
+def test_auth_failure_pauses_the_connector_with_a_clear_message() -> None:
+    ingestor, connector, clock, _ = setup()
+    connector.failures.append(AuthError("X refused the credentials: Unauthorized"))
+    report = ingestor.poll(connector)
+    assert report.error is not None and "paused" in report.error and "X_*" in report.error
+    clock.advance(timedelta(hours=1))
+    assert ingestor.poll(connector).error == report.error
+    assert connector.fetches == 1
+
+
+def test_file_import_reads_lines_skips_bad_ones_and_the_brand(tmp_path: Path) -> None:
+    path = tmp_path / "posts.jsonl"
+    lines = [
+        {
+            "id": "a1",
+            "author": "@jane",
+            "text": "where is my order",
+            "created_at": "2026-11-30T10:00:00Z",
+        },
+        {"id": "a2", "author": "acmeoutfitters", "text": "we're on it"},
+        {"platform": "x", "id": "99", "author": "bob", "text": "hi", "mentions_brand": True},
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n")
+    store = Store.memory()
+    ingestor = Ingestor(store, ManualClock(START))
+    connector = FileConnector(path, ("acmeoutfitters",))
+    report = ingestor.poll(connector)
+    assert (report.new, report.skipped) == (2, 2)
+    assert ingestor.poll(connector).new == 0
+    rows = {row["post_id"]: row for row in store.db.table("mentions").rows}
+    assert rows["a1"]["platform"] == "file" and rows["a1"]["author_handle"] == "jane"
+    assert rows["99"]["platform"] == "x" and rows["99"]["mentions_brand"] == 1
+    with path.open("a") as handle:
+        handle.write(json.dumps({"id": "a3", "author": "kim", "text": "broken zip"}) + "\n")
+    assert ingestor.poll(connector).new == 1
+    assert connector.can_reply(Mention("file", "a1", "j", "j", "t", START), "x").allowed is False
