@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlite_utils
+
 from bot.clock import Clock, iso, parse_iso
 from bot.config import PolicySettings
 from bot.errors import CaseNotFound, IllegalTransition
@@ -68,10 +70,14 @@ class CaseBook:
 
     def __init__(self, store: Store, policy: PolicySettings, clock: Clock) -> None:
         self.store = store
-        self.db = store.db
         self.policy = policy
         self.sla = SlaPolicy(policy)
         self.clock = clock
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (the store gives each thread its own)."""
+        return self.store.db
 
     def open_or_attach(self, mention_id: int, verdict: Classification) -> CaseOutcome:
         """Attach a follow-up to the author's open case, or open a new case for the mention."""
@@ -130,7 +136,7 @@ class CaseBook:
         case_id = self.db.table("cases").insert(row).last_rowid
         assert case_id is not None
         self.db.table("mentions").update(mention["id"], {"case_id": case_id})
-        self._event(
+        self.record(
             case_id,
             SYSTEM,
             "opened",
@@ -169,9 +175,9 @@ class CaseBook:
                 changes.update(self._reprioritised(case, priority))
         self.db.table("cases").update(case["id"], changes)
         self.db.table("mentions").update(mention["id"], {"case_id": case["id"]})
-        self._event(case["id"], SYSTEM, "follow_up", mention_id=mention["id"], new_flags=new_flags)
+        self.record(case["id"], SYSTEM, "follow_up", mention_id=mention["id"], new_flags=new_flags)
         if "priority" in changes:
-            self._event(
+            self.record(
                 case["id"], SYSTEM, "priority_raised", old=case["priority"], new=changes["priority"]
             )
 
@@ -224,7 +230,7 @@ class CaseBook:
             if to in ("closed", "dismissed"):
                 changes["closed_at"] = now
             self.db.table("cases").update(case_id, changes)
-            self._event(case_id, actor, "status", **{"from": current, "to": to, **details})
+            self.record(case_id, actor, "status", **{"from": current, "to": to, **details})
         return self.get(case_id)
 
     def _running_seconds(self, case: dict[str, Any]) -> int:
@@ -263,7 +269,7 @@ class CaseBook:
             self.db.table("cases").update(
                 case_id, {"escalation_level": level, "updated_at": iso(self.clock.now())}
             )
-            self._event(case_id, actor, "escalated", level=level, reason=reason)
+            self.record(case_id, actor, "escalated", level=level, reason=reason)
         return level
 
     def assign(self, case_id: int, actor: str, assignee: str) -> None:
@@ -272,7 +278,7 @@ class CaseBook:
             self.db.table("cases").update(
                 case_id, {"assignee": assignee, "updated_at": iso(self.clock.now())}
             )
-            self._event(case_id, actor, "assigned", assignee=assignee)
+            self.record(case_id, actor, "assigned", assignee=assignee)
 
     def pause(self, case_id: int, actor: str, reason: str = "waiting on customer") -> None:
         """Stop the SLA clocks while the team waits on the customer."""
@@ -282,7 +288,7 @@ class CaseBook:
                 raise IllegalTransition(f"case {case_id} is already paused")
             now = iso(self.clock.now())
             self.db.table("cases").update(case_id, {"paused_at": now, "updated_at": now})
-            self._event(case_id, actor, "paused", reason=reason)
+            self.record(case_id, actor, "paused", reason=reason)
 
     def resume(self, case_id: int, actor: str) -> None:
         """Restart the clocks, moving each deadline by the running time the pause took."""
@@ -304,7 +310,7 @@ class CaseBook:
                 )
                 changes[column] = iso(shifted)
             self.db.table("cases").update(case_id, changes)
-            self._event(
+            self.record(
                 case_id,
                 actor,
                 "resumed",
@@ -358,7 +364,7 @@ class CaseBook:
             )
             if cursor.rowcount != 1:
                 return False
-            self._event(case_id, SYSTEM, kind, window=window)
+            self.record(case_id, SYSTEM, kind, window=window)
         return True
 
     def _require_open(self, case_id: int, verb: str) -> dict[str, Any]:
@@ -370,7 +376,8 @@ class CaseBook:
             )
         return case
 
-    def _event(self, case_id: int, actor: str, kind: str, **details: Any) -> None:
+    def record(self, case_id: int, actor: str, kind: str, **details: Any) -> None:
+        """Append one row to the case register."""
         self.db.table("case_events").insert(
             {
                 "case_id": case_id,

@@ -227,25 +227,23 @@ def cases_show(case_id: int, config_path: Path | None, as_json: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by platform.")
 def poll_once(config_path: Path | None, platform: str | None, as_json: bool) -> None:
-    """Run one ingestion pass: fetch new mentions and store them once each.
+    """Run one whole cycle: fetch new mentions, classify them, open or attach cases,
+    and deliver the Slack cards; then exit (for cron-style deployments and checks).
 
     A rate limit or an outage on one platform is reported and is not a failure
     (exit 0); bad config or missing secrets exit 2.
     """
-    from bot.clock import SystemClock
     from bot.config import load_config, load_secrets
-    from bot.ingest import Ingestor
-    from bot.store import Store
-    from bot.wiring import build_connector, platforms_to_poll
+    from bot.daemon import Daemon
+    from bot.wiring import load_classifier, platforms_to_poll
 
     with reported_errors():
         config = load_config(config_path)
         platforms = platforms_to_poll(config, platform)
-        secrets = load_secrets(config, parts=platforms)
-        connectors = [build_connector(config, name, secrets) for name in platforms]
-        store = Store.open(config.store.path)
-    ingestor = Ingestor(store, SystemClock())
-    reports = {c.platform: ingestor.poll(c).as_json() for c in connectors}
+        parts = [*platforms, "slack"] if config.slack.enabled else platforms
+        secrets = load_secrets(config, parts=parts)
+        daemon = Daemon(config, secrets, load_classifier(config))
+    reports = daemon.run_cycle(platforms)
     if as_json:
         click.echo(json.dumps(reports, indent=2))
         return
@@ -259,8 +257,58 @@ def poll_once(config_path: Path | None, platform: str | None, as_json: bool) -> 
         )
         click.echo(
             f"{name}: {report['new']} new, {report['duplicate']} duplicate, "
-            f"{report['skipped']} skipped, {report['posts_read']} read; {status}"
+            f"{report['skipped']} skipped; {report['complaints']} complaints, "
+            f"{report['cases_opened']} cases opened; {status}"
         )
+
+
+@cli.command("run")
+@config_option
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Overrides [daemon] log_level.",
+)
+@click.option("--log-json", is_flag=True, help="Log one JSON object per line.")
+def run(config_path: Path | None, log_level: str | None, log_json: bool) -> None:
+    """Run the bot until SIGTERM or Ctrl-C: poll, classify, open cases, talk to Slack."""
+    import logging
+    import os
+    import signal
+    import threading
+
+    from bot.config import load_config, load_secrets
+    from bot.daemon import Daemon
+    from bot.logs import setup_logging
+    from bot.wiring import load_classifier
+
+    with reported_errors():
+        config = load_config(config_path)
+        secrets = load_secrets(config)
+    setup_logging(log_level or config.daemon.log_level, secrets.values(), as_json=log_json)
+    log = logging.getLogger("complaintbot")
+    with reported_errors():
+        daemon = Daemon(config, secrets, load_classifier(config))
+    stopping = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    daemon.start()
+    stopping.wait()
+    left = daemon.stop()
+    if left:
+        log.info(
+            "stopped; abandoned in-flight %s safely (stored work and the outbox resume "
+            "at the next start)",
+            ", ".join(left),
+        )
+        logging.shutdown()
+        os._exit(0)
+    log.info("stopped cleanly")
 
 
 @cli.command("demo")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlite_utils
+
 from bot.clock import Clock, iso
 from bot.errors import DeliveryError
 from bot.store import Store
@@ -48,8 +50,12 @@ Handler = Callable[[Delivery], Mapping[str, Any]]
 class Outbox:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
-        self.db = store.db
         self.clock = clock
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (the store gives each thread its own)."""
+        return self.store.db
 
     def enqueue(
         self, kind: str, key: str, payload: Mapping[str, Any], case_id: int | None = None

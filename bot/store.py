@@ -7,7 +7,9 @@ guarantees (WAL, a busy timeout, ``(platform, post_id)`` unique).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -197,29 +199,81 @@ def _response_times(db: sqlite_utils.Database) -> None:
         cases.create_index(columns)
 
 
-class Store:
-    """One SQLite database, migrated on open."""
+@migrations(name="0003_approvals")
+def _approvals(db: sqlite_utils.Database) -> None:
+    """Who approved which reply text, and where it was posted."""
+    cases = db.table("cases")
+    for column in (
+        "reply_text",
+        "approved_by",
+        "approved_at",
+        "reply_id",
+        "reply_url",
+        "replied_at",
+    ):
+        cases.add_column(column, str)
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.db.execute("PRAGMA foreign_keys = ON")
+
+class Store:
+    """One SQLite database, migrated on open.
+
+    A file store gives each thread its own connection (Slack listeners, the
+    scheduler's jobs and the outbox worker run on different threads); SQLite's
+    WAL and ``BEGIN IMMEDIATE`` with a busy timeout keep their writes apart.
+    An in-memory store has one connection, for single-threaded tests.
+    """
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._local = threading.local()
+        self._shared: sqlite_utils.Database | None = None
         migrations.apply(self.db)
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite_utils.Database(path)
-        db.enable_wal()
-        return cls(db)
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode = WAL")
+            return conn
+
+        return cls(connect)
 
     @classmethod
     def memory(cls) -> Store:
-        return cls(sqlite_utils.Database(memory=True))
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store = cls.__new__(cls)
+        store._connect = lambda: conn
+        store._local = threading.local()
+        store._shared = store._prepare(conn)
+        migrations.apply(store.db)
+        return store
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's database handle."""
+        if self._shared is not None:
+            return self._shared
+        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._prepare(self._connect())
+            self._local.db = db
+        return db
+
+    @staticmethod
+    def _prepare(conn: sqlite3.Connection) -> sqlite_utils.Database:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return sqlite_utils.Database(conn)
 
     def close(self) -> None:
-        self.db.close()
+        """Close this thread's connection."""
+        db = self._shared or getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+        self._local.db = None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from bot.config import Config
 from bot.errors import ConfigError
+from bot.models import Classifier
 from connectors.base import Connector
 
 
@@ -34,3 +35,10 @@ def platforms_to_poll(config: Config, only: str | None) -> list[str]:
             [f"[{only}] enabled = false: set enabled = true in [{only}] to poll {only}"]
         )
     return [only]
+
+
+def load_classifier(config: Config) -> Classifier:
+    """The trained complaint classifier (imports torch: call it only when it is needed)."""
+    from classifiers import load_classifier as load
+
+    return load(config.classifier)

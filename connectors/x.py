@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -53,7 +54,9 @@ class HostAdapter(HTTPAdapter):
 
 def weighted_length(text: str) -> int:
     """X's weighted length (twitter-text v3: URLs 23, CJK and emoji 2, NFC first)."""
-    from twitter_text import parse_tweet
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # its pkg_resources import warns
+        from twitter_text import parse_tweet
 
     return int(parse_tweet(text).weightedLength)
 

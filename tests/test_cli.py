@@ -133,11 +133,18 @@ def test_version() -> None:
     assert code == 0 and "complaintbot, version" in out
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (REPO / "data" / "classifier").is_dir(), reason="the classifier is not trained yet"
+)
 def test_poll_once_json_reports_per_platform(tmp_path: Path) -> None:
     posts = tmp_path / "posts.jsonl"
-    posts.write_text('{"id": "1", "author": "jane", "text": "late parcel"}\n')
+    posts.write_text('{"id": "1", "author": "jane", "text": "my parcel is 3 weeks late"}\n')
     config = tmp_path / "config.toml"
-    config.write_text(f'[store]\npath = "bot.db"\n[file]\nenabled = true\npath = "{posts}"\n')
+    config.write_text(
+        f'[store]\npath = "bot.db"\n[file]\nenabled = true\npath = "{posts}"\n'
+        f'[classifier]\nmodel_dir = "{REPO / "data" / "classifier"}"\n[slack]\nenabled = false\n'
+    )
     code, out, _ = run("poll-once", "--json", "--config", str(config))
     assert code == 0
     report = json.loads(out)
@@ -149,6 +156,7 @@ def test_poll_once_json_reports_per_platform(tmp_path: Path) -> None:
         "error": None,
     }
     assert report["file"]["rate_limited_until"] is None
+    assert report["file"]["complaints"] == 1 and report["file"]["cases_opened"] == 1
     code, out, _ = run("poll-once", "--json", "--config", str(config))
     assert json.loads(out)["file"]["duplicate"] == 0 and json.loads(out)["file"]["new"] == 0
 

@@ -1,0 +1,152 @@
+"""slack_bolt wiring: each Slack interaction is acknowledged at once, then handed to the core.
+
+This module only translates between Bolt's payloads and ``Workflow`` calls;
+the decisions (who may approve, what may be posted) live in the core.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.slack.cards import (
+    CASE_BLOCK_PREFIX,
+    DISMISS_MODAL,
+    DISMISS_OPTIONS,
+    EDIT_MODAL,
+    NOTE_BLOCK,
+    NOTE_INPUT,
+    REASON_BLOCK,
+    REASON_INPUT,
+    REPLY_BLOCK,
+    REPLY_INPUT,
+    dismiss_modal,
+    edit_modal,
+    resolve_modal,
+)
+from bot.workflow import ActionResult, Workflow
+
+log = logging.getLogger(__name__)
+DISMISS_REASONS = {value for value, _ in DISMISS_OPTIONS}
+
+
+def case_id_of(action: dict[str, Any]) -> int:
+    """The case an action belongs to: from the block id, else the button value."""
+    block_id = str(action.get("block_id", ""))
+    if block_id.startswith(CASE_BLOCK_PREFIX):
+        return int(block_id[len(CASE_BLOCK_PREFIX) :])
+    return int(action["value"])
+
+
+def build_app(
+    workflow: Workflow,
+    client: WebClient,
+    on_change: Callable[[], None] = lambda: None,
+    signing_secret: str | None = None,
+) -> App:
+    """A Bolt app whose listeners ack first and then call the workflow."""
+    app = App(client=client, signing_secret=signing_secret, process_before_response=False)
+
+    def tell(body: dict[str, Any], result: ActionResult) -> None:
+        if result.ok:
+            on_change()
+            return
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id"
+        )
+        user = body["user"]["id"]
+        if channel:
+            client.chat_postEphemeral(channel=channel, user=user, text=result.message)
+        else:
+            log.info("refused %s: %s", user, result.message)
+
+    def refuse_outsider(body: dict[str, Any]) -> bool:
+        if workflow.is_approver(body["user"]["id"]):
+            return False
+        tell(body, ActionResult(False, "Only configured approvers can act on cases."))
+        return True
+
+    @app.action("approve_reply")
+    def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        tell(body, workflow.approve(case_id_of(action), body["user"]["id"]))
+
+    @app.action("edit_reply")
+    def edit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        if refuse_outsider(body):
+            return
+        case = workflow.book.get(case_id_of(action))
+        client.views_open(trigger_id=body["trigger_id"], view=edit_modal(case))
+
+    @app.view(EDIT_MODAL)
+    def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        case_id = int(view["private_metadata"])
+        text = view["state"]["values"][REPLY_BLOCK][REPLY_INPUT]["value"] or ""
+        problem = workflow.check_reply_text(case_id, text)
+        if problem:
+            ack(response_action="errors", errors={REPLY_BLOCK: problem[:2000]})
+            return
+        ack()
+        result = workflow.approve(case_id, body["user"]["id"], text=text)
+        if result.ok:
+            on_change()
+        else:
+            log.info("edit for case %s refused: %s", case_id, result.message)
+
+    @app.action("escalate")
+    def escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        tell(body, workflow.escalate(case_id_of(action), body["user"]["id"]))
+
+    @app.action("dismiss")
+    def dismiss(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        case_id = case_id_of(action)
+        reason = str(action.get("value", ""))
+        if reason in DISMISS_REASONS:
+            tell(body, workflow.dismiss(case_id, body["user"]["id"], reason))
+            return
+        if refuse_outsider(body):
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=dismiss_modal(case_id))
+
+    @app.view(DISMISS_MODAL)
+    def dismiss_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        choice = view["state"]["values"][REASON_BLOCK][REASON_INPUT].get("selected_option")
+        if not choice:
+            ack(response_action="errors", errors={REASON_BLOCK: "Pick a reason."})
+            return
+        ack()
+        tell(
+            body,
+            workflow.dismiss(int(view["private_metadata"]), body["user"]["id"], choice["value"]),
+        )
+
+    @app.action("resolve")
+    def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        if refuse_outsider(body):
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(case_id_of(action)))
+
+    @app.view("resolve_modal")
+    def resolve_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        note = view["state"]["values"][NOTE_BLOCK][NOTE_INPUT].get("value") or ""
+        if not note.strip():
+            ack(response_action="errors", errors={NOTE_BLOCK: "Say how it was resolved."})
+            return
+        ack()
+        tell(body, workflow.resolve(int(view["private_metadata"]), body["user"]["id"], note))
+
+    @app.action("assign")
+    def assign(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        assignee = action.get("selected_user") or action.get("value") or ""
+        tell(body, workflow.assign(case_id_of(action), body["user"]["id"], str(assignee)))
+
+    return app

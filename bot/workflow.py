@@ -1,0 +1,352 @@
+"""The approval loop in the core: what each staff action does, and the platform-reply delivery.
+
+Slack is reached only through outbox rows (``slack_card``, ``slack_update``,
+``slack_thread``, ``slack_alert``) that ``bot.slack.delivery`` renders and
+sends; platforms only through a ``Connector``. The promise kept here: a reply
+goes out only after one approver's approval, and at most once per case.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from bot.cases import OPEN_STATES, CaseBook, CaseOutcome
+from bot.clock import Clock, iso
+from bot.config import Config
+from bot.errors import CaseNotFound, IllegalTransition, PermanentError, TransientError
+from bot.models import Classification, Mention
+from bot.outbox import Delivery, Outbox
+from bot.replies import banned_phrase, draft_reply, with_disclosure
+from bot.store import Store
+from connectors.base import Connector
+
+log = logging.getLogger(__name__)
+
+RISK_OWNERS = {
+    "safety": "safety_owner",
+    "legal": "legal_owner",
+    "privacy_request": "privacy_owner",
+    "data_exposure": "security_owner",
+}
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The outcome of a staff action; ``message`` goes back to that person only."""
+
+    ok: bool
+    message: str
+
+
+def mention_from_row(row: Mapping[str, Any]) -> Mention:
+    from bot.clock import parse_iso
+
+    return Mention(
+        platform=row["platform"],
+        post_id=row["post_id"],
+        author_id=row["author_id"] or "",
+        author_handle=row["author_handle"] or "",
+        text=row["text"] or "",
+        created_at=parse_iso(row["created_at"]),
+        url=row["url"] or "",
+        author_followers=row["author_followers"] or 0,
+        mentions_brand=bool(row["mentions_brand"]),
+        parent_id=row["parent_id"],
+        kind=row["kind"] or "post",
+    )
+
+
+def slack_mention(target: str) -> str:
+    """A Slack user or user-group id as a mention (``<@U…>`` / ``<!subteam^S…>``)."""
+    if not target:
+        return ""
+    return f"<!subteam^{target}>" if target.startswith("S") else f"<@{target}>"
+
+
+class Workflow:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        clock: Clock,
+        connectors: Mapping[str, Connector],
+        group_members: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.book = CaseBook(store, config.policy, clock)
+        self.outbox = Outbox(store, clock)
+        self.connectors = connectors
+        self.group_members = group_members
+
+    # ---------------------------------------------------------------- opening
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (the store gives each thread its own)."""
+        return self.store.db
+
+    def take_in(self, mention_id: int, verdict: Classification) -> CaseOutcome | None:
+        """Record a verdict and, for complaints and risk-flagged posts, open or extend a case.
+
+        One transaction: a crash leaves the mention unclassified, to be taken in again.
+        """
+        with self.store.transaction():
+            self.store.save_classification(mention_id, verdict, iso(self.clock.now()))
+            if not (verdict.is_complaint or verdict.flags):
+                return None
+            outcome = self.book.open_or_attach(mention_id, verdict)
+            case = self.book.get(outcome.case_id)
+            if outcome.opened:
+                self._set_draft(case)
+                self.outbox.enqueue("slack_card", f"card:{case['id']}", {}, case["id"])
+                flags = json.loads(case["flags"] or "[]")
+                if flags:
+                    self._alert(case, "risk", self._risk_alert_text(case, flags))
+            else:
+                self._update_card(case["id"], "follow_up")
+        return outcome
+
+    def _set_draft(self, case: Mapping[str, Any]) -> None:
+        text = draft_reply(
+            self.config,
+            category=case["category"] or "other",
+            flags=json.loads(case["flags"] or "[]"),
+            handle=case["author_handle"] or "",
+            case_id=case["id"],
+        )
+        self.db.table("cases").update(case["id"], {"draft_reply": text})
+
+    def _risk_alert_text(self, case: Mapping[str, Any], flags: list[str]) -> str:
+        owners = self.config.policy.escalation
+        names = sorted({slack_mention(getattr(owners, RISK_OWNERS[f])) for f in flags} - {""})
+        who = " ".join(names) or "the team"
+        return (
+            f":rotating_light: Case {case['id']} ({case['priority']}) raised "
+            f"{', '.join(flags)}: {who}, please look now."
+        )
+
+    # ---------------------------------------------------------------- actions
+
+    def is_approver(self, user: str) -> bool:
+        slack = self.config.slack
+        if user in slack.approvers:
+            return True
+        if slack.approver_group and self.group_members is not None:
+            try:
+                return user in self.group_members(slack.approver_group)
+            except Exception:
+                log.warning("could not read approver group %s", slack.approver_group)
+        return False
+
+    def check_reply_text(self, case_id: int, text: str) -> str | None:
+        """Why this reply text cannot be posted for the case, or None if it can."""
+        case = self.book.get(case_id)
+        if not text.strip():
+            return "The reply is empty."
+        phrase = banned_phrase(text, self.config.policy.replies.banned_phrases)
+        if phrase:
+            return (
+                f'Not allowed: "{phrase}". Replies may not ask to delete or change a post or '
+                "review, offer anything for that, or threaten the customer."
+            )
+        connector = self.connectors.get(case["platform"])
+        if connector is None:
+            return f"The {case['platform']} connector is not enabled, so no reply can be posted."
+        full = with_disclosure(text, self.config.policy.replies.disclosure)
+        check = connector.can_reply(mention_from_row(self._first_mention(case)), full)
+        return None if check.allowed else f"Cannot post: {check.reason}."
+
+    def approve(self, case_id: int, user: str, text: str | None = None) -> ActionResult:
+        """One atomic approval per case: the reply is queued once, whoever clicks how often."""
+        if not self.is_approver(user):
+            return ActionResult(False, "Only configured approvers can approve replies.")
+        case = self._case(case_id)
+        if case is None:
+            return ActionResult(False, f"Case {case_id} does not exist.")
+        if not case["can_reply"]:
+            return ActionResult(False, f"No public reply is possible: {case['reply_block_reason']}")
+        reply = with_disclosure(
+            text if text is not None else case["draft_reply"] or "",
+            self.config.policy.replies.disclosure,
+        )
+        problem = self.check_reply_text(case_id, reply)
+        if problem:
+            return ActionResult(False, problem)
+        now = iso(self.clock.now())
+        with self.store.transaction():
+            claimed = self.db.execute(
+                "UPDATE cases SET approved_by = ?, approved_at = ?, reply_text = ?, updated_at = ?"
+                " WHERE id = ? AND approved_at IS NULL AND status IN (?, ?)",
+                [user, now, reply, now, case_id, *OPEN_STATES],
+            ).rowcount
+            if claimed != 1:
+                return ActionResult(False, f"Case {case_id} was already approved or is closed.")
+            kind = "edited_and_approved" if text is not None else "approved"
+            self.book.record(case_id, user, kind, text=reply)
+            self.outbox.enqueue("platform_reply", f"reply:{case_id}", {}, case_id)
+            self._update_card(case_id, kind)
+        return ActionResult(True, f"Approved: the reply to case {case_id} is being posted.")
+
+    def escalate(self, case_id: int, user: str) -> ActionResult:
+        return self._guarded(case_id, user, lambda: self._escalate(case_id, user, "by hand"))
+
+    def _escalate(self, case_id: int, actor: str, reason: str) -> str:
+        level = self.book.escalate(case_id, actor, reason)
+        case = self.book.get(case_id)
+        self._alert(case, f"escalation-{level}", self._escalation_text(case, level, reason))
+        self._update_card(case_id, f"escalated-{level}")
+        return f"Case {case_id} escalated to level {level}."
+
+    def _escalation_text(self, case: Mapping[str, Any], level: int, reason: str) -> str:
+        ladder = self.config.policy.escalation
+        target = slack_mention({1: ladder.lead, 2: ladder.manager}.get(level, ""))
+        names = {0: "team", 1: "lead", 2: "manager/legal"}
+        return (
+            f":arrow_up: Case {case['id']} ({case['priority']}, {case['category']}) escalated to "
+            f"level {level} ({names.get(level, level)}): {reason}. {target}".rstrip()
+        )
+
+    def dismiss(self, case_id: int, user: str, reason: str) -> ActionResult:
+        def act() -> str:
+            self.book.dismiss(case_id, user, reason)
+            self._update_card(case_id, "dismissed")
+            return f"Case {case_id} dismissed as {reason.replace('_', ' ')}."
+
+        return self._guarded(case_id, user, act)
+
+    def resolve(self, case_id: int, user: str, note: str) -> ActionResult:
+        def act() -> str:
+            self.book.transition(case_id, "resolved", user, note=note)
+            self._update_card(case_id, "resolved")
+            return f"Case {case_id} resolved."
+
+        return self._guarded(case_id, user, act)
+
+    def assign(self, case_id: int, user: str, assignee: str) -> ActionResult:
+        def act() -> str:
+            self.book.assign(case_id, user, assignee)
+            self._update_card(case_id, f"assigned-{assignee}")
+            return f"Case {case_id} assigned to <@{assignee}>."
+
+        return self._guarded(case_id, user, act)
+
+    def _guarded(self, case_id: int, user: str, act: Callable[[], str]) -> ActionResult:
+        if not self.is_approver(user):
+            return ActionResult(False, "Only configured approvers can act on cases.")
+        try:
+            with self.store.transaction():
+                return ActionResult(True, act())
+        except (IllegalTransition, CaseNotFound, ValueError) as exc:
+            return ActionResult(False, str(exc))
+
+    # ----------------------------------------------------------- SLA watcher
+
+    def watch_sla(self) -> dict[str, int]:
+        """Warn at 75 % and escalate on breach, each once per case and window."""
+        counts = {"warnings": 0, "breaches": 0}
+        for alert in self.book.due_for_warning():
+            with self.store.transaction():
+                if self.book.mark_warned(alert.case_id, alert.window):
+                    what = "first response" if alert.window == "ack" else "resolution"
+                    self.outbox.enqueue(
+                        "slack_thread",
+                        f"sla-warning:{alert.case_id}:{alert.window}",
+                        {
+                            "text": f":hourglass: 75% of the {what} window has passed; "
+                            f"due {self._local(alert.due_at)}."
+                        },
+                        alert.case_id,
+                    )
+                    counts["warnings"] += 1
+        for alert in self.book.breached():
+            with self.store.transaction():
+                if self.book.mark_breached(alert.case_id, alert.window):
+                    case = self.book.get(alert.case_id)
+                    what = "first response" if alert.window == "ack" else "resolution"
+                    reason = f"{what} deadline {self._local(alert.due_at)} breached"
+                    self._alert(
+                        case,
+                        f"breach-{alert.window}",
+                        self._escalation_text(case, case["escalation_level"], reason),
+                    )
+                    self._update_card(alert.case_id, f"breach-{alert.window}")
+                    counts["breaches"] += 1
+        return counts
+
+    def _local(self, instant: Any) -> str:
+        from zoneinfo import ZoneInfo
+
+        return str(
+            instant.astimezone(ZoneInfo(self.config.policy.timezone)).strftime("%a %d %b %H:%M %Z")
+        )
+
+    # ------------------------------------------------------- outbox delivery
+
+    def deliver_reply(self, delivery: Delivery) -> Mapping[str, Any]:
+        """Post the approved reply once; after a crash or a timeout, look before posting again."""
+        case = self.book.get(int(delivery.case_id or 0))
+        if case["reply_id"]:
+            return {"reply_id": case["reply_id"], "already": True}
+        if not case["approved_at"] or not case["reply_text"]:
+            raise PermanentError(f"case {case['id']} has no approved reply")
+        connector = self.connectors.get(case["platform"])
+        if connector is None:
+            raise TransientError(f"the {case['platform']} connector is not running")
+        mention = mention_from_row(self._first_mention(case))
+        reply_id = None
+        if delivery.resumed or delivery.attempt > 1:
+            reply_id = connector.find_reply(mention)
+        if reply_id is None:
+            reply_id = connector.reply(mention, case["reply_text"])
+        self._record_reply(case, mention, reply_id)
+        return {"reply_id": reply_id}
+
+    def _record_reply(self, case: Mapping[str, Any], mention: Mention, reply_id: str) -> None:
+        url = reply_url(mention, reply_id, self.config)
+        now = iso(self.clock.now())
+        with self.store.transaction():
+            self.db.table("cases").update(
+                case["id"], {"reply_id": reply_id, "reply_url": url, "replied_at": now}
+            )
+            self.book.record(case["id"], "system", "reply_posted", reply_id=reply_id, url=url)
+            if case["status"] == "new":
+                self.book.transition(case["id"], "responded", case["approved_by"] or "system")
+            self._update_card(case["id"], "reply_posted")
+
+    # ---------------------------------------------------------------- helpers
+
+    def _alert(self, case: Mapping[str, Any], key: str, text: str) -> None:
+        self.outbox.enqueue("slack_alert", f"alert:{case['id']}:{key}", {"text": text}, case["id"])
+
+    def _update_card(self, case_id: int, reason: str) -> None:
+        count = self.db.execute(
+            "SELECT count(*) FROM case_events WHERE case_id = ?", [case_id]
+        ).fetchone()[0]
+        self.outbox.enqueue(
+            "slack_update", f"card-update:{case_id}:{count}:{reason}", {"reason": reason}, case_id
+        )
+
+    def _case(self, case_id: int) -> dict[str, Any] | None:
+        try:
+            return self.book.get(case_id)
+        except CaseNotFound:
+            return None
+
+    def _first_mention(self, case: Mapping[str, Any]) -> dict[str, Any]:
+        return self.store.mention(case["first_mention_id"])
+
+
+def reply_url(mention: Mention, reply_id: str, config: Config) -> str:
+    if mention.platform == "x":
+        return f"https://x.com/{config.x.handle}/status/{reply_id}"
+    if mention.platform == "reddit" and mention.url:
+        return f"{mention.url.rstrip('/')}/{reply_id.removeprefix('t1_')}/"
+    return ""

@@ -1,0 +1,542 @@
+"""Slack emulator: Web API under ``/api/``, Socket Mode under ``/link/``, admin, a web page."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from importlib import resources
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from emulators.core import Emulator, Fault, admin_error, read_json_body
+from emulators.slack_api import Workspace, public_view
+from emulators.slack_models import (
+    APP_ID,
+    BOT_USER_ID,
+    TEAM_DOMAIN,
+    TEAM_ID,
+    JSONDict,
+    Message,
+    SlackError,
+    action_for,
+    interactive_elements,
+    state_value,
+)
+from emulators.slack_socket import Envelope, SocketModeHub, event_id
+
+VERIFICATION_TOKEN = "emulated-verification-token"
+ERROR_FOR_STATUS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
+
+
+def slack_json(
+    body: JSONDict, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(body, status=status, headers=headers)
+
+
+def token_problem(method: str, token: str) -> str | None:
+    """Slack's error for a missing or unsuitable token; None when it may call ``method``."""
+    if not token:
+        return "not_authed"
+    app_level = token.startswith("xapp-")
+    if not (app_level or token.startswith(("xoxb-", "xoxp-"))):
+        return "invalid_auth"
+    if (method == "apps.connections.open") != app_level:
+        return "not_allowed_token_type"
+    return None
+
+
+class SlackEmulator(Emulator):
+    """The Slack Web API subset and Socket Mode that slack_sdk and slack_bolt use."""
+
+    name: ClassVar[str] = "slack"
+
+    def __init__(
+        self,
+        *,
+        ack_timeout_s: float = 3.0,
+        max_retries: int = 3,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(clock=clock)
+        self.workspace = Workspace(clock)
+        self.hub = SocketModeHub(ack_timeout_s=ack_timeout_s, max_retries=max_retries)
+        self.responses: dict[str, JSONDict] = {}
+        self._socket_defaults = (ack_timeout_s, max_retries)
+
+    def reset_state(self) -> None:
+        self.workspace.reset()
+        self.hub.reset()
+        self.hub.ack_timeout_s, self.hub.max_retries = self._socket_defaults
+        self.responses = {}
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/api/{method}", self.api),
+            web.post("/api/{method}", self.api),
+            web.post("/upload/v1/{key}", self.upload),
+            web.get("/link", self.hub.handle),
+            web.get("/link/", self.hub.handle),
+            web.post("/_response/{key}", self.response_url),
+            web.get("/", self.page),
+            web.get("/_admin/messages", self.admin_messages),
+            web.post("/_admin/messages", self.admin_post_message),
+            web.post("/_admin/actions", self.admin_action),
+            web.post("/_admin/view_submission", self.admin_view_submission),
+            web.post("/_admin/slash_commands", self.admin_slash_command),
+            web.post("/_admin/events", self.admin_event),
+            web.get("/_admin/channels", self.admin_channels),
+            web.post("/_admin/channels", self.admin_add_channel),
+            web.get("/_admin/users", self.admin_users),
+            web.post("/_admin/users", self.admin_add_user),
+            web.get("/_admin/views", self.admin_views),
+            web.get("/_admin/envelopes", self.admin_envelopes),
+            web.post("/_admin/disconnect", self.admin_disconnect),
+            web.post("/_admin/socket_mode", self.admin_socket_mode),
+        ]
+
+    def build_app(self) -> web.Application:
+        self.workspace.base_url = self.base_url
+        self.hub.base_url = self.base_url
+        return super().build_app()
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        await self.hub.close_all()
+
+    def fault_response(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        status = fault.status or 503
+        headers = {"Retry-After": str(fault.retry_after_s)} if status == 429 else None
+        error = ERROR_FOR_STATUS.get(status, "fatal_error")
+        return slack_json({"ok": False, "error": error}, status=status, headers=headers)
+
+    # --------------------------------------------------------------- Web API
+
+    async def _arguments(self, request: web.Request) -> JSONDict:
+        """Query string, form (urlencoded or multipart) and JSON bodies all carry arguments."""
+        args: JSONDict = dict(request.query)
+        if request.method != "POST" or not request.body_exists:
+            return args
+        raw = await request.read()
+        if request.content_type == "application/json" or raw.lstrip().startswith(b"{"):
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError as exc:
+                raise SlackError("invalid_json") from exc
+            if not isinstance(body, dict):
+                raise SlackError("json_not_object")
+            args.update(body)
+        else:
+            form = await request.post()
+            args.update({key: value for key, value in form.items() if isinstance(value, str)})
+        return args
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        handlers = self.workspace.methods()
+        if method not in handlers and method != "apps.connections.open":
+            return slack_json({"ok": False, "error": "unknown_method", "req_method": method}, 404)
+        try:
+            args = await self._arguments(request)
+            scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
+            token = bearer.strip() if scheme.lower() == "bearer" else str(args.pop("token", ""))
+            args.pop("token", None)
+            problem = token_problem(method, token) if method != "api.test" else None
+            if problem:
+                raise SlackError(problem)
+            if method == "apps.connections.open":
+                return slack_json({"ok": True, "url": self.hub.new_url()})
+            result = handlers[method](args)
+        except SlackError as exc:
+            return slack_json({"ok": False, "error": exc.code, **exc.extra})
+        return slack_json({"ok": True, **result})
+
+    async def upload(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if not self.workspace.receive_upload(request.match_info["key"], body):
+            return web.Response(status=404, text="upload URL not found or already used")
+        return web.Response(text=f"OK - {len(body)}")
+
+    async def response_url(self, request: web.Request) -> web.Response:
+        """``respond()`` from an action: replace, delete, or post to the message's channel."""
+        context = self.responses.get(request.match_info["key"])
+        if context is None:
+            return web.Response(status=404, text="no_response_url")
+        body = await read_json_body(request)
+        workspace = self.workspace
+        try:
+            channel = workspace.channel(context["channel"])
+            if body.get("delete_original"):
+                workspace.chat_delete({"channel": channel.id, "ts": context["message_ts"]})
+            elif body.get("replace_original"):
+                workspace.chat_update({**body, "channel": channel.id, "ts": context["message_ts"]})
+            elif body.get("response_type") == "in_channel":
+                workspace.chat_post_message({**body, "channel": channel.id})
+            else:
+                workspace.chat_post_ephemeral(
+                    {**body, "channel": channel.id, "user": context["user"]}
+                )
+        except SlackError as exc:
+            return web.Response(status=400, text=exc.code)
+        return web.Response(text="ok")
+
+    async def page(self, request: web.Request) -> web.Response:
+        html = resources.files("emulators").joinpath("static/slack.html").read_text("utf-8")
+        return web.Response(text=html, content_type="text/html")
+
+    # -------------------------------------------------------------- payloads
+
+    def _response_url(self, channel: str, message_ts: str | None, user_id: str) -> str:
+        key = event_id().lower()
+        self.responses[key] = {"channel": channel, "message_ts": message_ts, "user": user_id}
+        return f"{self.base_url}/_response/{key}"
+
+    async def _deliver_and_wait(
+        self,
+        kind: str,
+        payload: JSONDict,
+        *,
+        accepts_response_payload: bool,
+        wait_s: float,
+        on_ack: Callable[[Envelope], None] | None = None,
+        extra: JSONDict | None = None,
+    ) -> web.Response:
+        envelope = await self.hub.deliver(
+            kind, payload, accepts_response_payload=accepts_response_payload, on_ack=on_ack
+        )
+        delivered = envelope.attempts > 0
+        acked = await self.hub.wait_for_ack(envelope, wait_s) if delivered else False
+        answer: JSONDict = {
+            "ok": True,
+            "envelope_id": envelope.envelope_id,
+            "delivered": delivered,
+            "acked": acked,
+            "ack_payload": envelope.ack_payload,
+        }
+        answer.update(extra or {})
+        return web.json_response(answer)
+
+    def _person(self, body: JSONDict) -> JSONDict:
+        user = self.workspace.users.get(str(body.get("user_id", "")))
+        if user is None:
+            raise SlackError("user_not_found")
+        return user.payload_user()
+
+    async def admin_action(self, request: web.Request) -> web.Response:
+        """A person uses a button or menu on a stored message: a block_actions envelope."""
+        body = await read_json_body(request)
+        workspace = self.workspace
+        try:
+            person = self._person(body)
+            channel = workspace.channel(body.get("channel"))
+            message = workspace.message(channel, str(body.get("message_ts", "")))
+        except SlackError as exc:
+            return admin_error(exc.code, 404)
+        pairs = [
+            pair
+            for pair in interactive_elements(message.blocks)
+            if pair[1].get("action_id") == body.get("action_id")
+        ]
+        if not pairs:
+            return admin_error(
+                f"no element with action_id {body.get('action_id')!r} on that message"
+            )
+        value = body.get("value")
+        try:
+            action = action_for(
+                *pairs[0], None if value is None else str(value), workspace.new_ts()
+            )
+        except SlackError as exc:
+            return admin_error(f"{exc.code}: {exc.extra}")
+        trigger = workspace.issue_trigger(person["id"])
+        payload: JSONDict = {
+            "type": "block_actions",
+            "user": person,
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": channel.id,
+                "is_ephemeral": False,
+            },
+            "trigger_id": trigger,
+            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel.id, "name": channel.name},
+            "message": message.wire(),
+            "state": {"values": {}},
+            "response_url": self._response_url(channel.id, message.ts, person["id"]),
+            "actions": [action],
+        }
+        return await self._deliver_and_wait(
+            "interactive",
+            payload,
+            accepts_response_payload=False,
+            wait_s=float(body.get("wait_s", self.hub.ack_timeout_s)),
+            extra={"trigger_id": trigger},
+        )
+
+    async def admin_view_submission(self, request: web.Request) -> web.Response:
+        """A person submits an open modal; the ack decides whether it closes, updates or errs."""
+        body = await read_json_body(request)
+        views = self.workspace.views
+        view = views.get(str(body.get("view_id", "")))
+        if view is None and body.get("callback_id"):
+            matching = [
+                v for v in views.values() if v["callback_id"] == body["callback_id"] and v["_open"]
+            ]
+            view = matching[-1] if matching else None
+        if view is None or not view["_open"]:
+            return admin_error("no open view with that view_id or callback_id", 404)
+        try:
+            person = self._person(body)
+        except SlackError as exc:
+            return admin_error(exc.code, 404)
+        values = body.get("values") or {}
+        state: JSONDict = {}
+        inputs = {
+            (block["block_id"], element.get("action_id")): element
+            for block, element in interactive_elements(view["blocks"])
+            if block.get("type") == "input"
+        }
+        for (block_id, action_id), element in inputs.items():
+            given = values.get(block_id, {}).get(action_id)
+            state.setdefault(block_id, {})[action_id] = state_value(element, given)
+        unknown = [
+            f"{block_id}.{action_id}"
+            for block_id, actions in values.items()
+            for action_id in actions
+            if (block_id, action_id) not in inputs
+        ]
+        if unknown:
+            return admin_error(f"the view has no input for {unknown}")
+        view["state"] = {"values": state}
+        payload: JSONDict = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
+            "user": person,
+            "api_app_id": APP_ID,
+            "token": VERIFICATION_TOKEN,
+            "trigger_id": self.workspace.issue_trigger(person["id"]),
+            "view": public_view(view),
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+
+        def settle(envelope: Envelope) -> None:
+            reply = envelope.ack_payload or {}
+            action = reply.get("response_action")
+            if action == "errors":
+                return
+            if action == "update" and isinstance(reply.get("view"), dict):
+                self.workspace.views_update({"view_id": view["id"], "view": reply["view"]})
+                return
+            view["_open"] = False
+
+        return await self._deliver_and_wait(
+            "interactive",
+            payload,
+            accepts_response_payload=True,
+            wait_s=float(body.get("wait_s", self.hub.ack_timeout_s)),
+            on_ack=settle,
+        )
+
+    async def admin_slash_command(self, request: web.Request) -> web.Response:
+        body = await read_json_body(request)
+        try:
+            person = self._person(body)
+            channel = self.workspace.channel(body.get("channel", "general"))
+        except SlackError as exc:
+            return admin_error(exc.code, 404)
+        command = str(body.get("command", ""))
+        if not command.startswith("/"):
+            return admin_error("'command' must start with '/'")
+        trigger = self.workspace.issue_trigger(person["id"])
+        payload = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": TEAM_ID,
+            "team_domain": TEAM_DOMAIN,
+            "channel_id": channel.id,
+            "channel_name": channel.name,
+            "user_id": person["id"],
+            "user_name": person["name"],
+            "command": command,
+            "text": str(body.get("text", "")),
+            "api_app_id": APP_ID,
+            "is_enterprise_install": "false",
+            "response_url": self._response_url(channel.id, None, person["id"]),
+            "trigger_id": trigger,
+        }
+
+        def answer(envelope: Envelope) -> None:
+            reply = envelope.ack_payload or {}
+            if reply.get("text") or reply.get("blocks"):
+                args = {**reply, "channel": channel.id}
+                if reply.get("response_type") == "in_channel":
+                    self.workspace.chat_post_message(args)
+                else:
+                    self.workspace.chat_post_ephemeral({**args, "user": person["id"]})
+
+        return await self._deliver_and_wait(
+            "slash_commands",
+            payload,
+            accepts_response_payload=True,
+            wait_s=float(body.get("wait_s", self.hub.ack_timeout_s)),
+            on_ack=answer,
+            extra={"trigger_id": trigger},
+        )
+
+    async def _deliver_event(self, event: JSONDict, wait_s: float) -> web.Response:
+        now = self.clock()
+        event.setdefault("event_ts", self.workspace.new_ts())
+        payload = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": TEAM_ID,
+            "context_team_id": TEAM_ID,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id(),
+            "event_time": int(now),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+        return await self._deliver_and_wait(
+            "events_api", payload, accepts_response_payload=False, wait_s=wait_s
+        )
+
+    async def admin_event(self, request: web.Request) -> web.Response:
+        body = await read_json_body(request)
+        event = body.get("event")
+        if not isinstance(event, dict) or not event.get("type"):
+            return admin_error("'event' must be an object with a 'type'")
+        return await self._deliver_event(
+            dict(event), float(body.get("wait_s", self.hub.ack_timeout_s))
+        )
+
+    async def admin_post_message(self, request: web.Request) -> web.Response:
+        """A person posts in a channel: stored, then sent as a ``message``/``app_mention`` event."""
+        body = await read_json_body(request)
+        try:
+            person = self._person(body)
+            channel = self.workspace.channel(body.get("channel"))
+        except SlackError as exc:
+            return admin_error(exc.code, 404)
+        text = str(body.get("text", ""))
+        thread_ts = body.get("thread_ts") or None
+        message = self.workspace.post(
+            channel, text, None, user=person["id"], bot=False, thread_ts=thread_ts
+        )
+        kind = "app_mention" if f"<@{BOT_USER_ID}>" in text else "message"
+        event: JSONDict = {
+            "type": kind,
+            "user": person["id"],
+            "text": text,
+            "ts": message.ts,
+            "channel": channel.id,
+            "event_ts": message.ts,
+            "channel_type": "im" if channel.is_im else "channel",
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return await self._deliver_event(event, float(body.get("wait_s", 0)))
+
+    # ------------------------------------------------------------ admin views
+
+    def _admin_message(self, message: Message) -> JSONDict:
+        channel = self.workspace.channels.get(message.channel)
+        return {
+            "channel": message.channel,
+            "channel_name": channel.name if channel else None,
+            "ts": message.ts,
+            "thread_ts": message.thread_ts,
+            "user": message.user,
+            "bot": message.bot,
+            "text": message.text,
+            "blocks": message.blocks,
+            "files": message.files,
+            "ephemeral_to": message.ephemeral_to,
+            "deleted": message.deleted,
+            "history": message.history,
+        }
+
+    async def admin_messages(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"messages": [self._admin_message(m) for m in self.workspace.messages]}
+        )
+
+    async def admin_channels(self, request: web.Request) -> web.Response:
+        channels = [
+            {"id": c.id, "name": c.name, "is_im": c.is_im} for c in self.workspace.channels.values()
+        ]
+        return web.json_response({"channels": channels})
+
+    async def admin_add_channel(self, request: web.Request) -> web.Response:
+        body = await read_json_body(request)
+        name = body.get("name")
+        if not isinstance(name, str) or not name.lstrip("#"):
+            return admin_error("'name' is required")
+        return web.json_response({"id": self.workspace.add_channel(name).id})
+
+    async def admin_users(self, request: web.Request) -> web.Response:
+        users = [
+            {"id": u.id, "name": u.name, "is_bot": u.is_bot} for u in self.workspace.users.values()
+        ]
+        groups = [g.info() for g in self.workspace.groups.values()]
+        return web.json_response({"users": users, "usergroups": groups})
+
+    async def admin_add_user(self, request: web.Request) -> web.Response:
+        body = await read_json_body(request)
+        user_id, name = body.get("id"), body.get("name")
+        groups = body.get("groups") or []
+        if (
+            not isinstance(user_id, str)
+            or not user_id.startswith(("U", "W"))
+            or not isinstance(name, str)
+        ):
+            return admin_error("'id' (U...) and 'name' are required")
+        if not isinstance(groups, list):
+            return admin_error("'groups' must be a list of user group ids or handles")
+        group_ids = self.workspace.add_user(user_id, name, [str(g) for g in groups])
+        return web.json_response({"id": user_id, "groups": group_ids})
+
+    async def admin_views(self, request: web.Request) -> web.Response:
+        views = [
+            {**public_view(v), "user": v["_user"], "open": v["_open"]}
+            for v in self.workspace.views.values()
+        ]
+        return web.json_response({"views": views})
+
+    async def admin_envelopes(self, request: web.Request) -> web.Response:
+        return web.json_response({"envelopes": [e.summary() for e in self.hub.envelopes.values()]})
+
+    async def admin_disconnect(self, request: web.Request) -> web.Response:
+        body = await read_json_body(request)
+        closed = await self.hub.close_all(str(body.get("reason", "refresh_requested")))
+        return web.json_response({"ok": True, "closed": closed})
+
+    async def admin_socket_mode(self, request: web.Request) -> web.Response:
+        body: dict[str, Any] = await read_json_body(request)
+        if "ack_timeout_s" in body:
+            self.hub.ack_timeout_s = float(body["ack_timeout_s"])
+        if "max_retries" in body:
+            self.hub.max_retries = int(body["max_retries"])
+        return web.json_response(
+            {
+                "ack_timeout_s": self.hub.ack_timeout_s,
+                "max_retries": self.hub.max_retries,
+                "connections": len(self.hub.sockets),
+            }
+        )

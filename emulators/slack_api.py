@@ -1,0 +1,478 @@
+"""The Slack Web API methods over an in-memory workspace (channels, users, messages, files)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from emulators.slack_models import (
+    APP_ID,
+    BOT_ID,
+    BOT_NAME,
+    BOT_USER_ID,
+    HUMAN_USER_ID,
+    MAX_MESSAGE_BLOCKS,
+    MAX_VIEW_BLOCKS,
+    TEAM_ID,
+    TEAM_NAME,
+    WORKSPACE_URL,
+    Channel,
+    IdMaker,
+    JSONDict,
+    Message,
+    SlackError,
+    User,
+    UserGroup,
+    check_blocks,
+    decode_json_arg,
+    fill_block_ids,
+    make_trigger_id,
+)
+
+TRIGGER_LIFETIME_S = 3.0
+MAX_TEXT = 40000
+Method = Callable[[JSONDict], JSONDict]
+
+
+class Workspace:
+    """One emulated workspace with the bot installed; methods take Slack's arguments."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.ids = IdMaker()
+        self.base_url = ""
+        self.channels: dict[str, Channel] = {}
+        self.users: dict[str, User] = {}
+        self.groups: dict[str, UserGroup] = {}
+        self.messages: list[Message] = []
+        self.views: dict[str, JSONDict] = {}
+        self.triggers: dict[str, tuple[float, str]] = {}
+        self.files: dict[str, JSONDict] = {}
+        self.uploads: dict[str, str] = {}
+        self._last_ts = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self.ids = IdMaker()
+        self.channels = {}
+        self.users = {
+            BOT_USER_ID: User(BOT_USER_ID, BOT_NAME, "Complaintbot", is_bot=True),
+            HUMAN_USER_ID: User(HUMAN_USER_ID, "staff", "Sam Staff"),
+        }
+        self.groups = {}
+        self.messages = []
+        self.views = {}
+        self.triggers = {}
+        self.files = {}
+        self.uploads = {}
+        self.add_channel("general")
+
+    # ------------------------------------------------------------ workspace
+
+    def methods(self) -> dict[str, Method]:
+        return {
+            "api.test": lambda args: {"args": {k: v for k, v in args.items() if k != "token"}},
+            "auth.test": self.auth_test,
+            "chat.postMessage": self.chat_post_message,
+            "chat.update": self.chat_update,
+            "chat.delete": self.chat_delete,
+            "chat.postEphemeral": self.chat_post_ephemeral,
+            "chat.getPermalink": self.chat_get_permalink,
+            "conversations.info": self.conversations_info,
+            "conversations.list": self.conversations_list,
+            "conversations.history": self.conversations_history,
+            "conversations.replies": self.conversations_replies,
+            "users.info": self.users_info,
+            "usergroups.list": self.usergroups_list,
+            "usergroups.users.list": self.usergroups_users_list,
+            "views.open": self.views_open,
+            "views.update": self.views_update,
+            "files.getUploadURLExternal": self.files_get_upload_url,
+            "files.completeUploadExternal": self.files_complete_upload,
+        }
+
+    def add_channel(self, name: str) -> Channel:
+        name = name.lstrip("#")
+        existing = next((c for c in self.channels.values() if c.name == name and not c.is_im), None)
+        if existing:
+            return existing
+        channel = Channel(self.ids.make("C"), name, int(self.clock()))
+        self.channels[channel.id] = channel
+        return channel
+
+    def add_user(self, user_id: str, name: str, groups: list[str]) -> list[str]:
+        """Add or rename a user and put them in the named (or id'd) user groups."""
+        self.users[user_id] = User(user_id, name)
+        group_ids = []
+        for ref in groups:
+            group = self.groups.get(ref) or next(
+                (g for g in self.groups.values() if g.handle == ref.lstrip("@")), None
+            )
+            if group is None:
+                group_id = ref if ref.startswith("S") and ref.isupper() else self.ids.make("S")
+                group = UserGroup(group_id, ref.lstrip("@") if group_id != ref else ref.lower())
+                self.groups[group.id] = group
+            if user_id not in group.users:
+                group.users.append(user_id)
+            group_ids.append(group.id)
+        return group_ids
+
+    def new_ts(self) -> str:
+        """A message timestamp, strictly increasing, in Slack's ``seconds.micros`` form."""
+        micros = max(int(self.clock() * 1_000_000), self._last_ts + 1)
+        self._last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def channel(self, ref: Any) -> Channel:
+        """A channel by id, ``#name`` or name; a user id means the bot's IM with that user."""
+        if not isinstance(ref, str) or not ref:
+            raise SlackError("channel_not_found")
+        if ref in self.channels:
+            return self.channels[ref]
+        if ref in self.users and not self.users[ref].is_bot:
+            im = next((c for c in self.channels.values() if c.is_im and c.user == ref), None)
+            if im is None:
+                im = Channel(self.ids.make("D"), ref, int(self.clock()), is_im=True, user=ref)
+                self.channels[im.id] = im
+            return im
+        name = ref.lstrip("#")
+        found = next((c for c in self.channels.values() if c.name == name and not c.is_im), None)
+        if found is None:
+            raise SlackError("channel_not_found")
+        return found
+
+    def message(self, channel: Channel, ts: Any) -> Message:
+        found = next(
+            (
+                m
+                for m in self.messages
+                if m.channel == channel.id and m.ts == ts and not m.deleted and not m.ephemeral_to
+            ),
+            None,
+        )
+        if found is None:
+            raise SlackError("message_not_found")
+        return found
+
+    def issue_trigger(self, user_id: str) -> str:
+        trigger = make_trigger_id()
+        self.triggers[trigger] = (self.clock(), user_id)
+        return trigger
+
+    # ------------------------------------------------------------- content
+
+    def _content(
+        self, args: JSONDict, *, limit: int = MAX_MESSAGE_BLOCKS
+    ) -> tuple[str, list[JSONDict] | None]:
+        text = args.get("text")
+        raw_blocks = args.get("blocks")
+        blocks = None if raw_blocks in (None, "") else decode_json_arg(raw_blocks, "blocks")
+        attachments = args.get("attachments")
+        if not text and not blocks and not attachments:
+            raise SlackError("no_text")
+        if blocks is not None:
+            problems = check_blocks(blocks, limit)
+            if problems:
+                raise SlackError(
+                    "invalid_blocks",
+                    errors=problems,
+                    response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
+                )
+        text = str(text or "")
+        if len(text) > MAX_TEXT:
+            raise SlackError("msg_too_long")
+        return text, fill_block_ids(blocks)
+
+    def post(
+        self, channel: Channel, text: str, blocks: list[JSONDict] | None, **kwargs: Any
+    ) -> Message:
+        message = Message(channel=channel.id, ts=self.new_ts(), text=text, blocks=blocks, **kwargs)
+        message.history.append(
+            {"action": "post", "at": self.clock(), "text": text, "blocks": blocks}
+        )
+        if message.thread_ts:
+            parent = next(
+                (m for m in self.messages if m.channel == channel.id and m.ts == message.thread_ts),
+                None,
+            )
+            if parent is not None:
+                parent.reply_count += 1
+        self.messages.append(message)
+        return message
+
+    # --------------------------------------------------------------- methods
+
+    def auth_test(self, args: JSONDict) -> JSONDict:
+        return {
+            "url": WORKSPACE_URL,
+            "team": TEAM_NAME,
+            "user": BOT_NAME,
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def chat_post_message(self, args: JSONDict) -> JSONDict:
+        channel = self.channel(args.get("channel"))
+        text, blocks = self._content(args)
+        thread_ts = args.get("thread_ts") or None
+        message = self.post(channel, text, blocks, user=BOT_USER_ID, thread_ts=thread_ts)
+        return {"channel": channel.id, "ts": message.ts, "message": message.wire()}
+
+    def chat_update(self, args: JSONDict) -> JSONDict:
+        channel = self.channel(args.get("channel"))
+        message = self.message(channel, args.get("ts"))
+        if not message.bot:
+            raise SlackError("cant_update_message")
+        text, blocks = self._content(args)
+        message.text = text
+        if "blocks" in args:
+            message.blocks = blocks
+        message.history.append(
+            {"action": "update", "at": self.clock(), "text": text, "blocks": message.blocks}
+        )
+        wire = message.wire()
+        wire["edited"] = {"user": BOT_USER_ID, "ts": self.new_ts()}
+        return {"channel": channel.id, "ts": message.ts, "text": text, "message": wire}
+
+    def chat_delete(self, args: JSONDict) -> JSONDict:
+        channel = self.channel(args.get("channel"))
+        message = self.message(channel, args.get("ts"))
+        if not message.bot:
+            raise SlackError("cant_delete_message")
+        message.deleted = True
+        message.history.append(
+            {"action": "delete", "at": self.clock(), "text": None, "blocks": None}
+        )
+        return {"channel": channel.id, "ts": message.ts}
+
+    def chat_post_ephemeral(self, args: JSONDict) -> JSONDict:
+        channel = self.channel(args.get("channel"))
+        user = args.get("user")
+        if user not in self.users:
+            raise SlackError("user_not_in_channel")
+        text, blocks = self._content(args)
+        message = self.post(
+            channel,
+            text,
+            blocks,
+            user=BOT_USER_ID,
+            ephemeral_to=str(user),
+            thread_ts=args.get("thread_ts") or None,
+        )
+        return {"message_ts": message.ts}
+
+    def chat_get_permalink(self, args: JSONDict) -> JSONDict:
+        channel = self.channel(args.get("channel"))
+        message = self.message(channel, args.get("message_ts"))
+        link = f"{WORKSPACE_URL}archives/{channel.id}/p{message.ts.replace('.', '')}"
+        return {"channel": channel.id, "permalink": link}
+
+    def conversations_info(self, args: JSONDict) -> JSONDict:
+        return {"channel": self.channel(args.get("channel")).info()}
+
+    def conversations_list(self, args: JSONDict) -> JSONDict:
+        channels = [c.info() for c in self.channels.values() if not c.is_im]
+        return {"channels": channels, "response_metadata": {"next_cursor": ""}}
+
+    def _visible(self, channel: Channel) -> list[Message]:
+        return [
+            m
+            for m in self.messages
+            if m.channel == channel.id and not m.deleted and not m.ephemeral_to
+        ]
+
+    def conversations_history(self, args: JSONDict) -> JSONDict:
+        channel = self.channel(args.get("channel"))
+        top = [m for m in self._visible(channel) if not m.thread_ts or m.thread_ts == m.ts]
+        limit = int(args.get("limit") or 100)
+        newest_first = list(reversed(top))
+        return {
+            "messages": [m.wire() for m in newest_first[:limit]],
+            "has_more": len(newest_first) > limit,
+            "pin_count": 0,
+            "channel_actions_ts": None,
+            "channel_actions_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def conversations_replies(self, args: JSONDict) -> JSONDict:
+        channel = self.channel(args.get("channel"))
+        ts = args.get("ts")
+        thread = [m for m in self._visible(channel) if m.ts == ts or m.thread_ts == ts]
+        if not thread:
+            raise SlackError("thread_not_found")
+        return {
+            "messages": [m.wire() for m in thread],
+            "has_more": False,
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def users_info(self, args: JSONDict) -> JSONDict:
+        user = self.users.get(str(args.get("user", "")))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": user.info()}
+
+    def usergroups_list(self, args: JSONDict) -> JSONDict:
+        return {"usergroups": [g.info() for g in self.groups.values()]}
+
+    def usergroups_users_list(self, args: JSONDict) -> JSONDict:
+        group = self.groups.get(str(args.get("usergroup", "")))
+        if group is None:
+            raise SlackError("no_such_subteam")
+        return {"users": list(group.users)}
+
+    def _check_view(self, view: Any) -> JSONDict:
+        view = decode_json_arg(view, "view")
+        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
+            raise SlackError("invalid_arguments")
+        if view["type"] == "modal":
+            title = view.get("title")
+            title_text = str(title.get("text", "")) if isinstance(title, dict) else ""
+            if not 0 < len(title_text) <= 24:
+                raise SlackError("invalid_arguments")
+        problems = check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+        if problems:
+            raise SlackError("invalid_arguments", response_metadata={"messages": problems})
+        return view
+
+    def _stored_view(
+        self, view: JSONDict, view_id: str, user_id: str, previous: JSONDict | None
+    ) -> JSONDict:
+        stored = {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "type": view["type"],
+            "blocks": fill_block_ids(view.get("blocks", [])),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": {}},
+            "hash": f"{int(self.clock())}.{secrets.token_hex(4)}",
+            "title": view.get("title"),
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "close": view.get("close"),
+            "submit": view.get("submit"),
+            "previous_view_id": None,
+            "root_view_id": previous["root_view_id"] if previous else view_id,
+            "app_id": APP_ID,
+            "external_id": view.get("external_id", ""),
+            "app_installed_team_id": TEAM_ID,
+            "bot_id": BOT_ID,
+        }
+        stored["_user"] = user_id
+        stored["_open"] = True
+        return stored
+
+    def views_open(self, args: JSONDict) -> JSONDict:
+        trigger = str(args.get("trigger_id", ""))
+        if trigger not in self.triggers:
+            raise SlackError("invalid_trigger_id")
+        issued, user_id = self.triggers[trigger]
+        if self.clock() - issued > TRIGGER_LIFETIME_S:
+            raise SlackError("expired_trigger_id")
+        view = self._check_view(args.get("view"))
+        view_id = self.ids.make("V")
+        self.views[view_id] = self._stored_view(view, view_id, user_id, None)
+        del self.triggers[trigger]
+        return {"view": public_view(self.views[view_id])}
+
+    def views_update(self, args: JSONDict) -> JSONDict:
+        view_id = args.get("view_id")
+        external = args.get("external_id")
+        current = (
+            self.views.get(str(view_id))
+            if view_id
+            else next(
+                (v for v in self.views.values() if external and v["external_id"] == external), None
+            )
+        )
+        if current is None:
+            raise SlackError("not_found")
+        if args.get("hash") and args["hash"] != current["hash"]:
+            raise SlackError("hash_conflict")
+        view = self._check_view(args.get("view"))
+        self.views[current["id"]] = self._stored_view(
+            view, current["id"], current["_user"], current
+        )
+        return {"view": public_view(self.views[current["id"]])}
+
+    def files_get_upload_url(self, args: JSONDict) -> JSONDict:
+        filename, length = args.get("filename"), str(args.get("length", ""))
+        if not filename or not length.isdigit():
+            raise SlackError("invalid_arguments")
+        file_id = self.ids.make("F")
+        key = secrets.token_urlsafe(12)
+        self.uploads[key] = file_id
+        self.files[file_id] = {
+            "id": file_id,
+            "name": filename,
+            "title": filename,
+            "size": int(length),
+            "alt_txt": args.get("alt_txt"),
+            "uploaded": None,
+            "completed": False,
+        }
+        return {"upload_url": f"{self.base_url}/upload/v1/{key}", "file_id": file_id}
+
+    def receive_upload(self, key: str, body: bytes) -> bool:
+        file_id = self.uploads.pop(key, None)
+        if file_id is None:
+            return False
+        self.files[file_id]["uploaded"] = body
+        return True
+
+    def files_complete_upload(self, args: JSONDict) -> JSONDict:
+        entries = decode_json_arg(args.get("files", "[]"), "arguments")
+        if not isinstance(entries, list) or not entries:
+            raise SlackError("invalid_arguments")
+        shared: list[JSONDict] = []
+        for entry in entries:
+            record = self.files.get(str(entry.get("id", "")))
+            if record is None or record["uploaded"] is None:
+                raise SlackError("file_not_found")
+            record["completed"] = True
+            record["title"] = entry.get("title") or record["name"]
+            shared.append(file_object(record))
+        channel_ref = args.get("channel_id") or (
+            str(args.get("channels", "")).split(",")[0] or None
+        )
+        if channel_ref:
+            channel = self.channel(channel_ref)
+            self.post(
+                channel,
+                str(args.get("initial_comment") or ""),
+                None,
+                user=BOT_USER_ID,
+                thread_ts=args.get("thread_ts") or None,
+                files=shared,
+            )
+        return {"files": shared}
+
+
+def public_view(stored: JSONDict) -> JSONDict:
+    return {k: v for k, v in stored.items() if not k.startswith("_")}
+
+
+def file_object(record: JSONDict) -> JSONDict:
+    """The ``files[]`` item of files.completeUploadExternal."""
+    name = record["name"]
+    return {
+        "id": record["id"],
+        "created": 1700000000,
+        "timestamp": 1700000000,
+        "name": name,
+        "title": record["title"],
+        "mimetype": "",
+        "filetype": name.rsplit(".", 1)[-1] if "." in name else "",
+        "user": BOT_USER_ID,
+        "size": len(record["uploaded"] or b""),
+        "is_external": False,
+        "is_public": True,
+        "url_private": f"{WORKSPACE_URL}files/{BOT_USER_ID}/{record['id']}/{name}",
+        "permalink": f"{WORKSPACE_URL}files/{BOT_USER_ID}/{record['id']}/{name}",
+    }

@@ -1,0 +1,121 @@
+"""The Reddit connector (real praw) against the Reddit emulator."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.clock import SystemClock
+from bot.config import default_config
+from bot.errors import AuthError, RateLimited, TransientError
+from bot.ingest import Ingestor
+from bot.store import Store
+from bot.workflow import mention_from_row
+from connectors.reddit import RedditConnector, user_agent
+from emulators import Emulators
+
+SECRETS = {
+    "REDDIT_CLIENT_ID": "emulator-client",
+    "REDDIT_CLIENT_SECRET": "emulator-secret",
+    "REDDIT_USERNAME": "acme_support",
+    "REDDIT_PASSWORD": "hunter2",
+}
+
+
+def make_connector(
+    emu: Emulators, subreddits: tuple[str, ...] = ("acme", "shopping"), **secrets: str
+) -> RedditConnector:
+    config = default_config()
+    settings = config.reddit.__class__(
+        **{
+            **config.reddit.__dict__,
+            "oauth_url": emu.reddit_url,
+            "reddit_url": emu.reddit_url,
+            "subreddits": subreddits,
+            "request_timeout_seconds": 2.0,
+        }
+    )
+    brand = config.brand.__class__(**{**config.brand.__dict__, "terms": ("acme",)})
+    return RedditConnector(settings, brand, {**SECRETS, **secrets})
+
+
+def poll(connector: RedditConnector, store: Store) -> dict[str, object]:
+    return Ingestor(store, SystemClock(), random.Random(0)).poll(connector).as_json()
+
+
+def test_120_posts_are_ingested_once_and_new_ones_follow(emu: Emulators) -> None:
+    connector = make_connector(emu)
+    for n in range(100):
+        emu.reddit.add_submission("acme", f"user{n}", f"acme order {n} never came", "still waiting")
+    parent = emu.reddit.add_submission("shopping", "shopper", "Where to buy boots?", "")
+    for n in range(20):
+        emu.reddit.add_comment(
+            parent["fullname"], f"c{n}", f"acme boots fell apart {n}", "shopping"
+        )
+    emu.reddit.add_comment(parent["fullname"], "acme_support", "acme here, sorry!", "shopping")
+    emu.reddit.add_comment(parent["fullname"], "chatty", "I like hiking", "shopping")
+    store = Store.memory()
+    first = poll(connector, store)
+    assert first["error"] is None
+    assert store.db.table("mentions").count == 120
+    assert poll(connector, store)["new"] == 0
+    emu.reddit.add_submission("acme", "latecomer", "acme refund missing", "two weeks now")
+    assert poll(connector, store)["new"] == 1
+    authors = {row["author_handle"] for row in store.db.table("mentions").rows}
+    assert "acme_support" not in authors and "chatty" not in authors
+
+
+def test_inbox_mentions_are_picked_up(emu: Emulators) -> None:
+    connector = make_connector(emu, subreddits=("all",))
+    post = emu.reddit.add_submission("gadgets", "someone", "Help", "my charger")
+    emu.reddit.add_comment(post["fullname"], "fan", "u/acme_support my charger melted", "gadgets")
+    store = Store.memory()
+    poll(connector, store)
+    rows = list(store.db.table("mentions").rows)
+    assert [(r["author_handle"], r["mentions_brand"], r["kind"]) for r in rows] == [
+        ("fan", 1, "comment")
+    ]
+
+
+def test_reply_is_a_comment_and_can_be_found_again(emu: Emulators) -> None:
+    connector = make_connector(emu)
+    post = emu.reddit.add_submission("acme", "jane", "acme lost my parcel", "order 1234")
+    store = Store.memory()
+    poll(connector, store)
+    mention = mention_from_row(next(iter(store.db.table("mentions").rows)))
+    assert connector.find_reply(mention) is None
+    reply = connector.reply(mention, "Sorry! Please contact https://acme.example/help")
+    assert reply.startswith("t1_")
+    posted = {p["fullname"]: p for p in emu.reddit.posts()}
+    assert posted[reply]["parent_id"] == post["fullname"]
+    assert connector.find_reply(mention) == reply
+    assert connector.post_exists(mention)
+    emu.reddit.delete_post(post["fullname"])
+    assert not connector.post_exists(mention)
+
+
+def test_rate_limit_and_bad_credentials_are_translated(emu: Emulators) -> None:
+    connector = make_connector(emu)
+    emu.reddit.fault("/r/acme+shopping/search", status=429, retry_after_s=30)
+    with pytest.raises(RateLimited) as limited:
+        connector.fetch("search", None)
+    assert limited.value.retry_after == 30
+    emu.reddit.post("/_admin/accounts", {"username": "acme_support", "password": "hunter2"})
+    bad = make_connector(emu, REDDIT_PASSWORD="wrong")
+    with pytest.raises(AuthError):
+        bad.fetch("search", None)
+
+
+def test_malformed_answer_is_transient_and_loses_nothing(emu: Emulators) -> None:
+    connector = make_connector(emu)
+    emu.reddit.add_submission("acme", "jane", "acme parcel late", "")
+    emu.reddit.fault("/r/acme+shopping/search", malformed=True)
+    with pytest.raises(TransientError):
+        connector.fetch("search", None)
+    assert len(connector.fetch("search", None).mentions) == 1
+
+
+def test_user_agent_has_reddits_form() -> None:
+    assert user_agent("complaintbot", "acme_support").startswith("python:complaintbot:")
+    assert user_agent("complaintbot", "acme_support").endswith("(by /u/acme_support)")

@@ -1,0 +1,290 @@
+"""The approval loop in the core, with an in-memory Slack and a scripted platform."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from factories import la, mention, verdict
+
+from bot.clock import ManualClock
+from bot.config import Config, default_config
+from bot.errors import TransientError
+from bot.models import Mention
+from bot.outbox import OutboxWorker
+from bot.slack.delivery import SlackDelivery
+from bot.slack.port import Blocks, PostedMessage
+from bot.store import Store
+from bot.workflow import Workflow
+from connectors.base import ReplyCheck
+
+APPROVER, OUTSIDER = "U0APPROVER", "U0OUTSIDER"
+
+
+class MemorySlack:
+    """Records what would have been sent to Slack."""
+
+    def __init__(self) -> None:
+        self.posts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.fail_next: list[Exception] = []
+
+    def post_message(
+        self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
+    ) -> PostedMessage:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        ts = f"{len(self.posts) + 1}.000100"
+        self.posts.append(
+            {"channel": channel, "text": text, "blocks": blocks, "thread_ts": thread_ts, "ts": ts}
+        )
+        return PostedMessage(channel="C0COMPLAIN" if channel == "#complaints" else channel, ts=ts)
+
+    def update_message(
+        self, channel: str, ts: str, text: str, blocks: Blocks | None = None
+    ) -> None:
+        self.updates.append({"channel": channel, "ts": ts, "blocks": blocks})
+
+    def delete_message(self, channel: str, ts: str) -> None: ...
+
+    def post_ephemeral(self, channel: str, user: str, text: str) -> None: ...
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        return "V1"
+
+    def upload_file(
+        self, channel: str, filename: str, content: bytes, title: str, comment: str = ""
+    ) -> str:
+        return "F1"
+
+    def group_members(self, group_id: str) -> list[str]:
+        return []
+
+
+class RecordingPlatform:
+    platform = "x"
+
+    def __init__(self) -> None:
+        self.replies: list[tuple[str, str]] = []
+        self.accept_then_crash = False
+
+    def sources(self) -> list[str]:
+        return []
+
+    def fetch(self, source: str, cursor: str | None) -> Any:
+        raise NotImplementedError
+
+    def can_reply(self, mention: Mention, text: str) -> ReplyCheck:
+        if not mention.mentions_brand:
+            return ReplyCheck(False, "not engaged")
+        return ReplyCheck(len(text) <= 280, None if len(text) <= 280 else "too long for X")
+
+    def reply(self, mention: Mention, text: str) -> str:
+        self.replies.append((mention.post_id, text))
+        if self.accept_then_crash:
+            self.accept_then_crash = False
+            raise TransientError("connection reset after the platform accepted the reply")
+        return f"r{len(self.replies)}"
+
+    def find_reply(self, mention: Mention) -> str | None:
+        found = [i for i, (post, _) in enumerate(self.replies, 1) if post == mention.post_id]
+        return f"r{found[0]}" if found else None
+
+    def post_exists(self, mention: Mention) -> bool:
+        return True
+
+
+class Desk:
+    def __init__(self, config: Config | None = None) -> None:
+        base = config or default_config()
+        slack = base.slack.__class__(**{**base.slack.__dict__, "approvers": (APPROVER,)})
+        self.config = base.__class__(**{**base.__dict__, "slack": slack})
+        self.clock = ManualClock(la(2026, 11, 30, 9))
+        self.store = Store.memory()
+        self.platform = RecordingPlatform()
+        self.slack = MemorySlack()
+        self.flow = Workflow(self.config, self.store, self.clock, {"x": self.platform})
+        delivery = SlackDelivery(self.config, self.store, self.flow.book, self.slack)
+        handlers = {**delivery.handlers(), "platform_reply": self.flow.deliver_reply}
+        self.worker = OutboxWorker(self.flow.outbox, handlers)
+
+    def case(
+        self, text: str = "@acme my parcel never arrived", flags: tuple[str, ...] = (), **kw: Any
+    ) -> int:
+        mention_id, _ = self.store.save_mention(mention(self.clock.now(), text=text, **kw), "now")
+        outcome = self.flow.take_in(mention_id, verdict(0.9, "shipping_delivery", *flags))
+        assert outcome is not None
+        return outcome.case_id
+
+    def drain(self) -> dict[str, int]:
+        return self.worker.run_once(limit=100)
+
+
+def test_complaint_gets_a_card_with_draft_and_buttons() -> None:
+    desk = Desk()
+    case_id = desk.case()
+    desk.drain()
+    [card] = desk.slack.posts
+    assert card["channel"] == "#complaints"
+    actions = [b for b in card["blocks"] if b["type"] == "actions"][0]
+    assert actions["block_id"] == f"case:{case_id}"
+    assert [e["action_id"] for e in actions["elements"]] == [
+        "approve_reply",
+        "edit_reply",
+        "escalate",
+        "dismiss",
+        "resolve",
+        "assign",
+    ]
+    assert "Suggested reply" in str(card["blocks"]) and "Drafted by our assistant" in str(
+        card["blocks"]
+    )
+    assert desk.flow.book.get(case_id)["slack_ts"] == card["ts"]
+
+
+def test_non_complaint_opens_no_case() -> None:
+    desk = Desk()
+    mention_id, _ = desk.store.save_mention(mention(desk.clock.now(), text="love it"), "now")
+    assert desk.flow.take_in(mention_id, verdict(0.1, "other")) is None
+    assert desk.store.db.table("mentions").get(mention_id)["is_complaint"] == 0
+
+
+def test_approve_posts_exactly_one_reply_however_often_it_is_clicked() -> None:
+    desk = Desk()
+    case_id = desk.case()
+    desk.drain()
+    assert desk.flow.approve(case_id, APPROVER).ok
+    assert not desk.flow.approve(case_id, APPROVER).ok
+    desk.drain()
+    desk.drain()
+    assert len(desk.platform.replies) == 1
+    case = desk.flow.book.get(case_id)
+    assert case["status"] == "responded" and case["reply_id"] == "r1"
+    assert case["approved_by"] == APPROVER
+    last = desk.slack.updates[-1]["blocks"]
+    assert "Reply posted" in str(last) and not [
+        b
+        for b in last
+        if b["type"] == "actions" and any(e["action_id"] == "approve_reply" for e in b["elements"])
+    ]
+    kinds = [e["kind"] for e in desk.flow.book.events(case_id)]
+    assert kinds.count("approved") == 1 and kinds.count("reply_posted") == 1
+
+
+def test_reply_accepted_but_not_recorded_is_found_not_posted_again() -> None:
+    desk = Desk()
+    case_id = desk.case()
+    desk.drain()
+    desk.platform.accept_then_crash = True
+    desk.flow.approve(case_id, APPROVER)
+    desk.drain()
+    assert desk.flow.book.get(case_id)["reply_id"] is None
+    desk.clock.advance(timedelta(minutes=1))
+    desk.drain()
+    assert len(desk.platform.replies) == 1
+    assert desk.flow.book.get(case_id)["reply_id"] == "r1"
+
+
+def test_outsider_cannot_act_and_nothing_changes() -> None:
+    desk = Desk()
+    case_id = desk.case()
+    for action in (
+        lambda: desk.flow.approve(case_id, OUTSIDER),
+        lambda: desk.flow.escalate(case_id, OUTSIDER),
+        lambda: desk.flow.dismiss(case_id, OUTSIDER, "spam"),
+        lambda: desk.flow.resolve(case_id, OUTSIDER, "done"),
+        lambda: desk.flow.assign(case_id, OUTSIDER, OUTSIDER),
+    ):
+        result = action()
+        assert not result.ok and "approvers" in result.message
+    assert [e["kind"] for e in desk.flow.book.events(case_id)] == ["opened"]
+    desk.drain()
+    assert desk.platform.replies == []
+
+
+def test_banned_phrase_and_length_are_refused_with_the_reason() -> None:
+    desk = Desk()
+    case_id = desk.case()
+    problem = desk.flow.check_reply_text(case_id, "We'll refund you if you delete this tweet")
+    assert problem is not None and "delete this tweet" in problem
+    problem = desk.flow.check_reply_text(case_id, "x" * 300)
+    assert problem is not None and "too long" in problem
+    assert not desk.flow.approve(case_id, APPROVER, text="x" * 300).ok
+    assert desk.flow.approve(case_id, APPROVER, text="Sorry, DM us").ok
+
+
+def test_search_only_x_post_gets_no_approve_button() -> None:
+    desk = Desk()
+    case_id = desk.case(text="acme lost it", mentions_brand=False)
+    desk.drain()
+    actions = [b for b in desk.slack.posts[0]["blocks"] if b["type"] == "actions"][0]
+    assert "approve_reply" not in str(actions) and "No public reply" in str(
+        desk.slack.posts[0]["blocks"]
+    )
+    assert not desk.flow.approve(case_id, APPROVER).ok
+
+
+def test_risk_flag_alerts_the_escalation_channel_once() -> None:
+    desk = Desk()
+    desk.case(text="@acme the heater caught fire", flags=("safety",))
+    desk.drain()
+    desk.drain()
+    alerts = [p for p in desk.slack.posts if p["channel"] == "#complaints-escalations"]
+    assert len(alerts) == 1 and "safety" in alerts[0]["text"]
+
+
+def test_outside_text_reaches_slack_inert_and_masked() -> None:
+    desk = Desk()
+    desk.case(text="<!channel> <https://evil.example|bank> mail me at jane@example.com")
+    desk.drain()
+    blocks = str(desk.slack.posts[0]["blocks"])
+    assert "&lt;!channel&gt;" in blocks and "<!channel>" not in blocks
+    assert "&lt;https://evil.example|bank&gt;" in blocks
+    assert "jane@example.com" not in blocks and "[email]" in blocks
+
+
+def test_sla_warning_and_breach_post_once_each() -> None:
+    desk = Desk()
+    case_id = desk.case()
+    desk.drain()
+    desk.clock.set(la(2026, 11, 30, 12))
+    assert desk.flow.watch_sla() == {"warnings": 1, "breaches": 0}
+    assert desk.flow.watch_sla() == {"warnings": 0, "breaches": 0}
+    desk.clock.set(la(2026, 11, 30, 13))
+    assert desk.flow.watch_sla() == {"warnings": 0, "breaches": 1}
+    assert desk.flow.watch_sla() == {"warnings": 0, "breaches": 0}
+    desk.drain()
+    threads = [p for p in desk.slack.posts if p["thread_ts"]]
+    breaches = [p for p in desk.slack.posts if "breached" in p["text"]]
+    assert len(threads) == 1 and "75%" in threads[0]["text"]
+    assert len(breaches) == 1 and breaches[0]["channel"] == "#complaints-escalations"
+    assert desk.flow.book.get(case_id)["escalation_level"] == 1
+
+
+def test_slack_rate_limit_delivers_the_card_later_once() -> None:
+    from bot.slack.port import SlackError
+
+    desk = Desk()
+    desk.slack.fail_next.append(
+        SlackError("ratelimited", code="ratelimited", retry_after=30, transient=True)
+    )
+    desk.case()
+    assert desk.drain()["retried"] >= 1
+    assert desk.slack.posts == []
+    desk.clock.advance(timedelta(seconds=30))
+    desk.drain()
+    desk.clock.advance(timedelta(seconds=30))
+    desk.drain()
+    assert len(desk.slack.posts) == 1
+
+
+@pytest.mark.parametrize("reason", ["not_a_complaint", "spam", "duplicate"])
+def test_dismiss_closes_and_labels(reason: str) -> None:
+    desk = Desk()
+    case_id = desk.case()
+    assert desk.flow.dismiss(case_id, APPROVER, reason).ok
+    assert desk.flow.book.get(case_id)["status"] == "dismissed"
+    labels = desk.store.db.table("labels").count
+    assert labels == (0 if reason == "duplicate" else 1)
+    assert not desk.flow.dismiss(case_id, APPROVER, reason).ok
