@@ -65,9 +65,7 @@ class Loop:
         for mention_id in report.new_mention_ids:
             self.flow.take_in(mention_id, COMPLAINT)
         self.worker.run_once()
-        case = self.store.db.execute(
-            "SELECT id FROM cases WHERE post_id = ?", [post_id]
-        ).fetchone()
+        case = self.store.db.execute("SELECT id FROM cases WHERE post_id = ?", [post_id]).fetchone()
         card = self.card(case[0])
         return case[0], card
 
@@ -121,15 +119,17 @@ def loop(emu: Emulators, tmp_path: Path) -> Iterator[Loop]:
 
 
 def test_socket_mode_redelivery_still_posts_once(tmp_path: Path) -> None:
-    with Emulators(slack_ack_timeout_s=0.001, slack_max_retries=2) as emu:
-        with running_loop(emu, tmp_path) as loop:
-            case_id, card = loop.post_and_card("@acme charged twice")
-            loop.emu.slack.click(APPROVER, card["channel"], card["ts"], "approve_reply")
-            wait_for(lambda: any(e["attempts"] >= 2 and e["acked"] for e in emu.slack.envelopes()))
-            wait_for(lambda: loop.reply_queued(case_id))
-            for _ in range(3):
-                loop.worker.run_once()
-            assert len(loop.replies_to(case_id)) == 1
+    with (
+        Emulators(slack_ack_timeout_s=0.001, slack_max_retries=2) as emu,
+        running_loop(emu, tmp_path) as loop,
+    ):
+        case_id, card = loop.post_and_card("@acme charged twice")
+        loop.emu.slack.click(APPROVER, card["channel"], card["ts"], "approve_reply")
+        wait_for(lambda: any(e["attempts"] >= 2 and e["acked"] for e in emu.slack.envelopes()))
+        wait_for(lambda: loop.reply_queued(case_id))
+        for _ in range(3):
+            loop.worker.run_once()
+        assert len(loop.replies_to(case_id)) == 1
 
 
 def test_approve_posts_one_reply_and_updates_the_card(loop: Loop) -> None:
@@ -142,7 +142,9 @@ def test_approve_posts_one_reply_and_updates_the_card(loop: Loop) -> None:
     [reply] = loop.replies_to(case_id)
     assert "Drafted by our assistant" in reply["text"]
     updated = loop.card(case_id)
-    assert "Reply posted" in str(updated["blocks"]) and "approve_reply" not in str(updated["blocks"])
+    assert "Reply posted" in str(updated["blocks"]) and "approve_reply" not in str(
+        updated["blocks"]
+    )
     assert loop.flow.book.get(case_id)["status"] == "responded"
 
 
@@ -172,8 +174,13 @@ def test_outsider_gets_an_ephemeral_refusal_and_no_reply(loop: Loop) -> None:
 
 def open_edit_modal(loop: Loop, card: dict[str, Any]) -> str:
     loop.emu.slack.click(APPROVER, card["channel"], card["ts"], "edit_reply")
-    views = wait_for(lambda: [v for v in loop.emu.slack.get("/_admin/views")["views"]
-                              if v["callback_id"] == "edit_reply_modal" and v.get("_open", True)])
+    views = wait_for(
+        lambda: [
+            v
+            for v in loop.emu.slack.get("/_admin/views")["views"]
+            if v["callback_id"] == "edit_reply_modal" and v.get("_open", True)
+        ]
+    )
     return str(views[-1]["id"])
 
 
@@ -200,7 +207,9 @@ def test_edit_refuses_banned_wording_and_overlong_text_in_the_modal(loop: Loop) 
 
 
 def test_post_text_reaches_the_card_escaped_and_masked(loop: Loop) -> None:
-    _, card = loop.post_and_card("@acme <!channel> <https://evil.example|bank> write me at jane@mail.example")
+    _, card = loop.post_and_card(
+        "@acme <!channel> <https://evil.example|bank> write me at jane@mail.example"
+    )
     text = str(card["blocks"])
     assert "&lt;!channel&gt;" in text and "<!channel>" not in text
     assert "jane@mail.example" not in text and "[email]" in text

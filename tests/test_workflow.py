@@ -127,7 +127,7 @@ def test_complaint_gets_a_card_with_draft_and_buttons() -> None:
     desk.drain()
     [card] = desk.slack.posts
     assert card["channel"] == "#complaints"
-    actions = [b for b in card["blocks"] if b["type"] == "actions"][0]
+    actions = next(b for b in card["blocks"] if b["type"] == "actions")
     assert actions["block_id"] == f"case:{case_id}"
     assert [e["action_id"] for e in actions["elements"]] == [
         "approve_reply",
@@ -218,7 +218,7 @@ def test_search_only_x_post_gets_no_approve_button() -> None:
     desk = Desk()
     case_id = desk.case(text="acme lost it", mentions_brand=False)
     desk.drain()
-    actions = [b for b in desk.slack.posts[0]["blocks"] if b["type"] == "actions"][0]
+    actions = next(b for b in desk.slack.posts[0]["blocks"] if b["type"] == "actions")
     assert "approve_reply" not in str(actions) and "No public reply" in str(
         desk.slack.posts[0]["blocks"]
     )
