@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEMO_ARGS ?= --duration 300
 
 .PHONY: setup test demo lint format bench clean
 
@@ -19,7 +20,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 demo: setup
-	$(BIN)/complaintbot demo
+	$(BIN)/complaintbot demo $(DEMO_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

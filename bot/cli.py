@@ -61,8 +61,11 @@ class LazyGroup(click.Group):
         """Lazy commands whose module is present (a part may not be installed yet)."""
         found = []
         for name, (target, _) in LAZY_COMMANDS.items():
-            module_name = target.split(":")[0]
-            if importlib.util.find_spec(module_name) is not None:
+            try:
+                present = importlib.util.find_spec(target.split(":")[0]) is not None
+            except ModuleNotFoundError:
+                present = False
+            if present:
                 found.append(name)
         return found
 
@@ -312,15 +315,60 @@ def run(config_path: Path | None, log_level: str | None, log_json: bool) -> None
 
 
 @cli.command("demo")
-@config_option
-def demo(config_path: Path | None) -> None:
-    """Run the whole loop against local emulators with bundled demo posts (no accounts needed)."""
-    click.echo(
-        "complaintbot demo will start the X, Reddit and Slack emulators, seed them with demo "
-        "posts for a fictional brand, run the daemon against them and show the Slack page "
-        "where you can approve replies.\nNot built yet: the store, config and case lifecycle "
-        "are ready; try `complaintbot config check` and `complaintbot cases list`."
+@click.option(
+    "--duration", type=float, help="End by itself after this many seconds (default: Ctrl-C)."
+)
+@click.option(
+    "--auto-approve", is_flag=True, help="Approve every card that can be approved, as a click."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print only a final JSON summary.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file to use (default: a fresh one in a temp folder).",
+)
+def demo(duration: float | None, auto_approve: bool, as_json: bool, db_path: Path | None) -> None:
+    """Run the whole loop against local emulators with bundled demo posts (no accounts needed).
+
+    Starts emulated X, Reddit and Slack on 127.0.0.1, seeds posts for the
+    fictional brand Acme Outfitters, runs the real daemon, and prints the URL of
+    the emulated Slack page where you can read the cards and click Approve, Edit,
+    Escalate or Dismiss.
+    """
+    import signal
+    import threading
+
+    from bot.config import default_config
+    from bot.demo import PROJECT_ROOT, run_demo
+    from bot.logs import setup_logging
+    from bot.wiring import load_classifier
+
+    setup_logging("WARNING")
+
+    def say(line: str) -> None:
+        click.echo(line, err=as_json)
+
+    say("loading the classifier…")
+    with reported_errors():
+        classifier = load_classifier(default_config(PROJECT_ROOT))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    if duration is None:
+        say("running; press Ctrl-C to stop")
+    result = run_demo(
+        duration=duration,
+        auto_approve=auto_approve,
+        db_path=db_path,
+        classifier=classifier,
+        say=say,
+        stop=stop,
     )
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo("summary: " + ", ".join(f"{key} {value}" for key, value in result.items()))
 
 
 def _open_store(config_path: Path | None) -> Any:

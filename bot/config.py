@@ -71,6 +71,7 @@ class SlackSettings:
     enabled: bool
     api_base_url: str
     mode: str
+    http_port: int
     complaints_channel: str
     escalation_channel: str
     digest_channel: str

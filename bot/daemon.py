@@ -192,7 +192,8 @@ class Daemon:
     def status(self) -> dict[str, Any]:
         scheduler_alive = bool(self.scheduler is not None and self.scheduler.running)
         slack_connected = bool(
-            self.socket_handler is not None and self.socket_handler.client.is_connected()
+            self.config.slack.mode == "http"
+            or (self.socket_handler is not None and self.socket_handler.client.is_connected())
         )
         return {
             "ok": scheduler_alive and (self.slack is None or slack_connected),
@@ -250,8 +251,8 @@ class Daemon:
         )
         self.scheduler = scheduler
         scheduler.start()
-        if self.slack is not None and config.slack.mode == "socket":
-            self._start_socket_mode()
+        if self.slack is not None:
+            self._start_slack_listener()
         if config.daemon.health_port:
             self.health = HealthServer(config.daemon.health_port, self.metrics, self.status)
             self.health.start()
@@ -267,8 +268,8 @@ class Daemon:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.modify_job("outbox", next_run_time=self.clock.now())
 
-    def _start_socket_mode(self) -> None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    def _start_slack_listener(self) -> None:
+        """Socket Mode (no public URL), or Bolt's HTTP listener with signature checks."""
         from slack_sdk import WebClient
 
         from bot.slack.app import build_app
@@ -276,6 +277,19 @@ class Daemon:
         client = WebClient(
             token=self.secrets["SLACK_BOT_TOKEN"], base_url=self.config.slack.api_base_url
         )
+        if self.config.slack.mode == "http":
+            app = build_app(
+                self.workflow,
+                client,
+                on_change=self.kick_outbox,
+                signing_secret=self.secrets["SLACK_SIGNING_SECRET"],
+            )
+            threading.Thread(
+                target=app.start, kwargs={"port": self.config.slack.http_port}, daemon=True
+            ).start()
+            return
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
         app = build_app(self.workflow, client, on_change=self.kick_outbox)
         self.socket_handler = SocketModeHandler(app, app_token=self.secrets["SLACK_APP_TOKEN"])
         self.socket_handler.connect()

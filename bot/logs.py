@@ -82,5 +82,7 @@ def setup_logging(level: str, secrets: Iterable[str] = (), as_json: bool = False
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("apscheduler", "urllib3", "slack_bolt", "slack_sdk", "prawcore", "tweepy"):
+    for noisy in ("urllib3", "slack_bolt", "slack_sdk", "prawcore", "tweepy"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # A kicked outbox run that finds one still running is skipped: normal, not news.
+    logging.getLogger("apscheduler").setLevel(max(logging.ERROR, root.level))

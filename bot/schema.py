@@ -234,6 +234,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "enabled": Key(bool, True, "send cards to Slack"),
         "api_base_url": Key(str, "https://slack.com/api/", "Slack Web API base URL", _url),
         "mode": Key(str, "socket", '"socket" (no public URL) or "http"', _slack_mode),
+        "http_port": Key(int, 3000, "port for Slack's requests in HTTP mode", _positive),
         "complaints_channel": Key(str, "#complaints", "where case cards go", _channel),
         "escalation_channel": Key(str, "#complaints-escalations", "risk and breaches", _channel),
         "digest_channel": Key(str, "#complaints-digest", "weekly digest", _channel),
