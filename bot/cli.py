@@ -28,6 +28,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "classify": ("classifiers.cli:classify_command", "Classify a post or a JSONL file."),
     "evaluate": ("classifiers.cli:evaluate_command", "Score the classifier on a labelled CSV."),
     "train": ("classifiers.cli:train_command", "Train the complaint classifier."),
+    "digest": (
+        "bot.digest.cli:digest_command",
+        "Print, export or post the weekly complaint digest.",
+    ),
 }
 
 

@@ -152,16 +152,13 @@ class Daemon:
         return reports
 
     def post_digest(self) -> None:
-        try:
-            from bot.digest.slack import post_weekly_digest
-        except ImportError:
-            log.info("weekly digest: not available in this build")
-            return
+        from bot.digest.slack import post_weekly_digest
+
         if self.slack is None:
             log.info("weekly digest: Slack is disabled")
             return
-        posted = post_weekly_digest(self.store, self.config, self.slack, self.clock)
-        log.info("weekly digest %s", "posted" if posted else "already posted for this week")
+        if post_weekly_digest(self.store, self.config, self.slack, self.clock):
+            log.info("weekly digest posted")
 
     def apply_retention(self) -> None:
         log.info("retention: the daily purge is not built yet; nothing deleted")
@@ -241,8 +238,20 @@ class Daemon:
         hour, minute = (int(part) for part in config.digest.time.split(":"))
         scheduler.add_job(
             self._job("digest", self.post_digest),
-            CronTrigger(day_of_week=config.digest.day_of_week, hour=hour, minute=minute),
+            CronTrigger(
+                day_of_week=config.digest.day_of_week,
+                hour=hour,
+                minute=minute,
+                timezone=config.digest.timezone,
+            ),
             id="digest",
+        )
+        # Catch-up: after a restart or a failed post, the week's digest still goes out (once).
+        scheduler.add_job(
+            self._job("digest-catch-up", self.post_digest),
+            IntervalTrigger(minutes=15),
+            id="digest-catch-up",
+            next_run_time=now,
         )
         scheduler.add_job(
             self._job("retention", self.apply_retention),

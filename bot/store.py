@@ -214,6 +214,14 @@ def _approvals(db: sqlite_utils.Database) -> None:
         cases.add_column(column, str)
 
 
+@migrations(name="0004_digests")
+def _digests(db: sqlite_utils.Database) -> None:
+    """The weekly digest's posting log and the covering indexes its queries range over."""
+    from bot.digest.store import create_digest_schema  # lazy: bot.digest.store imports bot.store
+
+    create_digest_schema(db)
+
+
 class Store:
     """One SQLite database, migrated on open.
 

@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        not (REPO / "data" / "classifier").is_dir(), reason="the classifier is not trained yet"
+        not (REPO / "data" / "classifier" / "meta.json").exists(),
+        reason="the classifier is not trained yet",
     ),
 ]
 APPROVER = "U0APPROVER"

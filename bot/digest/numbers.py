@@ -1,10 +1,15 @@
 """The week's headline numbers, each one SQL aggregate over an indexed time column.
 
-Python only reshapes the handful of rows an aggregate returns (one per
-platform, category or priority) and interpolates a percentile between the two
-rows SQL picked; it never loops over cases. Every flow is counted by when it
-happened: mentions by ``created_at``, cases by ``opened_at``, responses by
-``first_response_at`` and so on, each in ``[start, end)`` of the week.
+Python only names the few rows an aggregate returns and interpolates a
+percentile between the two rows SQL picked; it never loops over cases.
+Breakdowns ask for ``column IN (values) AND time range GROUP BY column`` on an
+index that starts with that column: SQLite walks one short range per value and
+the groups come out in order, with no row fed to a sorter (which costs about
+ten times the scan).
+
+Every flow is counted by when it happened: mentions by ``created_at``, cases
+by ``opened_at``, responses by ``first_response_at`` and so on, each in
+``[start, end)`` of the week.
 """
 
 from __future__ import annotations
@@ -16,16 +21,15 @@ from typing import Any
 import sqlite_utils
 
 from bot.clock import iso
+from bot.config import PRIORITIES
 from bot.digest.weeks import Week
+from bot.models import PLATFORMS
 
-PRIORITIES = ("P1", "P2", "P3", "P4")
-PLATFORMS = ("x", "reddit", "file")
-
-# A deadline is met when the work it asks for is done by then. Answering a case
-# by resolving it also answers it, so the first response falls back to the resolution.
+# Each deadline, and when the work it asks for was done. Resolving a case also
+# answers it, so the first response falls back to the resolution.
 SLA_WINDOWS = {
-    "ack": ("ack_due_at", "COALESCE(first_response_at, resolved_at)"),
-    "resolve": ("resolve_due_at", "resolved_at"),
+    "first_response": ("ack_due_at", "COALESCE(first_response_at, resolved_at)"),
+    "resolution": ("resolve_due_at", "resolved_at"),
 }
 
 
@@ -49,19 +53,29 @@ def week_numbers(
     return numbers
 
 
+def marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def named(values: Sequence[str], rows: Sequence[Any]) -> dict[str, int]:
+    """Counts by name from (name, count) rows, with a zero for every name absent."""
+    result = dict.fromkeys(values, 0)
+    result.update({row[0]: row[1] for row in rows})
+    return result
+
+
 def _mentions(db: sqlite_utils.Database, start: str, end: str) -> dict[str, Any]:
     rows = db.execute(
         "SELECT platform, count(*), COALESCE(sum(is_complaint = 1), 0) FROM mentions"
-        " WHERE created_at >= ? AND created_at < ? GROUP BY platform",
-        [start, end],
+        f" WHERE platform IN ({marks(PLATFORMS)}) AND created_at >= ? AND created_at < ?"
+        " GROUP BY platform",
+        [*PLATFORMS, start, end],
     ).fetchall()
-    by_platform = {platform: 0 for platform in PLATFORMS}
-    by_platform.update({row[0]: row[1] for row in rows})
     mentions = sum(row[1] for row in rows)
     complaints = sum(row[2] for row in rows)
     return {
         "mentions": mentions,
-        "mentions_by_platform": by_platform,
+        "mentions_by_platform": named(PLATFORMS, rows),
         "complaints": complaints,
         "complaint_rate": ratio(complaints, mentions),
     }
@@ -70,25 +84,37 @@ def _mentions(db: sqlite_utils.Database, start: str, end: str) -> dict[str, Any]
 def _opened(
     db: sqlite_utils.Database, start: str, end: str, categories: Sequence[str]
 ) -> dict[str, Any]:
+    opened = _count(db, "opened_at >= ? AND opened_at < ?", start, end)
     rows = db.execute(
-        "SELECT COALESCE(category, 'other'), priority, count(*) FROM cases"
-        " WHERE opened_at >= ? AND opened_at < ? GROUP BY 1, 2",
-        [start, end],
+        "SELECT category, priority, count(*) FROM cases"
+        f" WHERE category IN ({marks(categories)}) AND priority IN ({marks(PRIORITIES)})"
+        " AND opened_at >= ? AND opened_at < ? GROUP BY category, priority",
+        [*categories, *PRIORITIES, start, end],
     ).fetchall()
-    by_category = {category: 0 for category in categories}
-    by_priority = {priority: 0 for priority in PRIORITIES}
+    by_category = dict.fromkeys(categories, 0)
+    by_priority = dict.fromkeys(PRIORITIES, 0)
     for category, priority, count in rows:
-        by_category[category] = by_category.get(category, 0) + count
-        by_priority[priority] = by_priority.get(priority, 0) + count
-    opened = sum(row[2] for row in rows)
+        by_category[category] += count
+        by_priority[priority] += count
+    rest = opened - sum(by_category.values())
+    if rest:  # categories no longer configured (or none): rare, so counted the slow way
+        by_category["other"] = by_category.get("other", 0) + rest
+        for priority, count in db.execute(
+            "SELECT priority, count(*) FROM cases WHERE opened_at >= ? AND opened_at < ?"
+            f" AND (category IS NULL OR category NOT IN ({marks(categories)})) GROUP BY priority",
+            [start, end, *categories],
+        ).fetchall():
+            by_priority[priority] = by_priority.get(priority, 0) + count
     repeat = db.execute(
         "SELECT count(DISTINCT platform || ':' || author_id) FROM cases"
         " WHERE opened_at >= ? AND opened_at < ? AND repeat_complainer = 1",
         [start, end],
     ).fetchone()[0]
+    # "+c.status" keeps the planner on the (opened_at, status) index, a week of rows, rather
+    # than the status index, every dismissal ever; the same below for closed_at.
     not_a_complaint = db.execute(
         "SELECT count(*) FROM cases AS c WHERE c.opened_at >= ? AND c.opened_at < ?"
-        " AND c.status = 'dismissed' AND EXISTS (SELECT 1 FROM labels AS l"
+        " AND +c.status = 'dismissed' AND EXISTS (SELECT 1 FROM labels AS l"
         " WHERE l.case_id = c.id AND l.reason = 'not_a_complaint')",
         [start, end],
     ).fetchone()[0]
@@ -116,7 +142,7 @@ def _responses(db: sqlite_utils.Database, start: str, end: str) -> dict[str, Any
     )
     numbers["cases_resolved"] = _count(db, "resolved_at >= ? AND resolved_at < ?", start, end)
     numbers["cases_dismissed"] = _count(
-        db, "closed_at >= ? AND closed_at < ? AND status = 'dismissed'", start, end
+        db, "closed_at >= ? AND closed_at < ? AND +status = 'dismissed'", start, end
     )
     return numbers
 
@@ -139,30 +165,25 @@ def percentiles(
 ) -> tuple[float | None, ...]:
     """Percentiles by linear interpolation between closest ranks (numpy's default).
 
-    SQL ranks the values with a window function and returns only the rows at
-    the ranks either side of each percentile's position ``(n - 1) * p``.
+    SQL counts the values (from an index), then ranks them with a window
+    function and returns only the rows either side of each position ``(n - 1) * p``.
     """
-    picks = " OR ".join(
-        "i BETWEEN CAST((n - 1) * ? AS INTEGER) AND CAST((n - 1) * ? AS INTEGER) + 1"
-        for _ in fractions
-    )
-    rows = db.execute(
-        f"WITH ranked AS (SELECT {column} AS v, row_number() OVER (ORDER BY {column}) - 1 AS i,"
-        f" count(*) OVER () AS n FROM {table} WHERE {where} AND {column} IS NOT NULL)"
-        f" SELECT i, v, n FROM ranked WHERE {picks}",
-        [*params, *[p for fraction in fractions for p in (fraction, fraction)]],
-    ).fetchall()
-    if not rows:
+    where = f"{where} AND {column} IS NOT NULL"
+    n = db.execute(f"SELECT count(*) FROM {table} WHERE {where}", params).fetchone()[0]
+    if not n:
         return tuple(None for _ in fractions)
-    values = {row[0]: float(row[1]) for row in rows}
-    n = rows[0][2]
-    results = []
-    for fraction in fractions:
-        position = (n - 1) * fraction
-        low = int(position)
-        high = min(low + 1, n - 1)
-        results.append(values[low] + (position - low) * (values[high] - values[low]))
-    return tuple(results)
+    positions = [(n - 1) * fraction for fraction in fractions]
+    ranks = sorted({rank for p in positions for rank in (int(p), min(int(p) + 1, n - 1))})
+    rows = db.execute(
+        f"SELECT i, v FROM (SELECT {column} AS v, row_number() OVER (ORDER BY {column}) - 1 AS i"
+        f" FROM {table} WHERE {where}) WHERE i IN ({', '.join('?' * len(ranks))})",
+        [*params, *ranks],
+    ).fetchall()
+    values = {rank: float(value) for rank, value in rows}
+    return tuple(
+        values[int(p)] + (p - int(p)) * (values[min(int(p) + 1, n - 1)] - values[int(p)])
+        for p in positions
+    )
 
 
 def _sla(db: sqlite_utils.Database, start: str, until: str) -> dict[str, Any]:
@@ -170,18 +191,18 @@ def _sla(db: sqlite_utils.Database, start: str, until: str) -> dict[str, Any]:
 
     Dismissed cases are left out: they were never ours to answer.
     """
-    due = {priority: 0 for priority in PRIORITIES}
-    met = {priority: 0 for priority in PRIORITIES}
+    due = dict.fromkeys(PRIORITIES, 0)
+    met = dict.fromkeys(PRIORITIES, 0)
     for due_column, done in SLA_WINDOWS.values():
         rows = db.execute(
             f"SELECT priority, count(*), COALESCE(sum({done} <= {due_column}), 0) FROM cases"
-            f" WHERE {due_column} >= ? AND {due_column} < ? AND status != 'dismissed'"
-            " GROUP BY priority",
-            [start, until],
+            f" WHERE priority IN ({marks(PRIORITIES)}) AND {due_column} >= ?"
+            f" AND {due_column} < ? AND status != 'dismissed' GROUP BY priority",
+            [*PRIORITIES, start, until],
         ).fetchall()
         for priority, count, on_time in rows:
-            due[priority] = due.get(priority, 0) + count
-            met[priority] = met.get(priority, 0) + on_time
+            due[priority] += count
+            met[priority] += on_time
     total_due, total_met = sum(due.values()), sum(met.values())
     return {
         "sla_compliance": ratio(total_met, total_due),

@@ -1,0 +1,164 @@
+"""The digest in Slack: a compact Block Kit summary plus the chart, posted once per week.
+
+The posting log in the store (``bot.digest.store``) is checked and claimed
+before anything is sent, and each confirmed step is recorded at once, so a
+restart on Monday morning finds the week posted and sends nothing; a Slack
+failure leaves the week ``failed`` and the next call resumes at the step that
+failed without repeating the message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.clock import Clock, iso
+from bot.config import Config
+from bot.digest import fmt
+from bot.digest.store import (
+    FAILED,
+    POSTED,
+    claim_week,
+    create_digest_schema,
+    posted_record,
+    record_step,
+)
+from bot.digest.weeks import Week
+from bot.redact import escape_mrkdwn
+from bot.slack.port import Blocks, SlackError, SlackPort
+from bot.store import Store
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
+SLACK_BREACHES = 3
+
+
+def post_weekly_digest(store: Store, config: Config, slack: SlackPort, clock: Clock) -> bool:
+    """The cron job: post the last complete week's digest once its scheduled time has come.
+
+    Returns False when nothing was posted: the week is already posted (or an
+    earlier attempt's outcome is unknown), or its time has not come. So the
+    daemon may also call it at start and every few minutes, to catch up after
+    downtime or retry a failure. Raises SlackError when Slack fails.
+    """
+    from bot.digest.build import build_digest
+    from bot.digest.chart import render_chart
+
+    create_digest_schema(store.db)
+    now = clock.now()
+    week = Week.last_complete(now, config.digest.timezone)
+    if now < posting_time(config, week):
+        return False
+    record = posted_record(store, week.label)
+    if record is not None and record["status"] != FAILED:
+        return False
+    digest = build_digest(store, config, week, now)
+    return post_digest(
+        store, digest, render_chart(digest), slack, config.slack.digest_channel, clock
+    )
+
+
+def post_digest(
+    store: Store, digest: dict[str, Any], chart: bytes, slack: SlackPort, channel: str, clock: Clock
+) -> bool:
+    """Send the summary, then the chart into the channel Slack named; False if the week is taken."""
+    create_digest_schema(store.db)
+    week = digest["week"]
+    record = claim_week(store, week, iso(clock.now()))
+    if record is None:
+        return False
+    try:
+        target = record["channel"]
+        if not record["message_ts"]:
+            posted = slack.post_message(channel, summary_text(digest), digest_blocks(digest))
+            target = posted.channel
+            record_step(store, week, channel=posted.channel, message_ts=posted.ts)
+        if not record["file_id"]:
+            # files_upload_v2 needs the channel id, which the posted message gave us.
+            file_id = slack.upload_file(
+                target, f"complaint-digest-{week}.png", chart, title=f"Complaint digest {week}"
+            )
+            record_step(store, week, file_id=file_id)
+        record_step(store, week, status=POSTED, posted_at=iso(clock.now()), last_error=None)
+    except SlackError as exc:
+        record_step(store, week, status=FAILED, last_error=str(exc))
+        raise
+    return True
+
+
+def next_digest_at(config: Config, after: datetime) -> datetime:
+    """The first scheduled posting instant strictly after ``after`` ([digest] day, time, zone)."""
+    zone = ZoneInfo(config.digest.timezone)
+    local = after.astimezone(zone)
+    at = time.fromisoformat(config.digest.time)
+    weekday = WEEKDAYS.index(config.digest.day_of_week)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        candidate = datetime.combine(day, at, zone)
+        if day.weekday() == weekday and candidate > local:
+            return candidate
+    raise AssertionError("a weekday recurs within 8 days")
+
+
+def posting_time(config: Config, week: Week) -> datetime:
+    """When a week's digest is due: the first scheduled instant at or after the week ends."""
+    return next_digest_at(config, week.end - timedelta(microseconds=1))
+
+
+def summary_text(digest: dict[str, Any]) -> str:
+    """The notification text (and what screen readers announce)."""
+    if digest["empty"]:
+        return f"Complaint digest {digest['week']}: {fmt.EMPTY_NOTE}"
+    return (
+        f"Complaint digest {digest['week']}: {digest['complaints']:,} complaints, "
+        f"SLA compliance {fmt.percent(digest['sla_compliance'])}, "
+        f"{digest['breaches']:,} deadlines missed"
+    )
+
+
+def digest_blocks(digest: dict[str, Any]) -> Blocks:
+    """Headline numbers with week-over-week arrows, the worst breaches, the top themes."""
+    week = digest["week"]
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Complaint digest {week}"}},
+        _context(f"{fmt.week_span(digest)} ({digest['timezone']})"),
+    ]
+    if digest["empty"]:
+        blocks.append(_section(fmt.EMPTY_NOTE))
+    fields = [
+        {"type": "mrkdwn", "text": f"*{row.label}*\n{row.value}  {row.change}".rstrip()}
+        for row in fmt.headline_rows(digest, fmt.SLACK_HEADLINE)
+    ]
+    blocks.append({"type": "section", "fields": fields})
+    breaches = [_breach(b) for b in digest["worst_breaches"][:SLACK_BREACHES]]
+    blocks.append(_section("*Worst missed deadlines*\n" + ("\n".join(breaches) or "none")))
+    themes = []
+    for theme in digest["themes"]:
+        themes.append(f"• {escape_mrkdwn(fmt.theme_line(theme))}")
+        themes += [f"    _“{escape_mrkdwn(quote)}”_" for quote in theme["quotes"]]
+    blocks.append(_section("*Top themes*\n" + ("\n".join(themes) or "none this week")))
+    privacy = digest["privacy_requests"]
+    notes = [
+        f"Backlog: {escape_mrkdwn(fmt.backlog_line(digest['backlog']))}",
+        f"Privacy requests: {fmt.privacy_summary(privacy)}",
+        *(f"Reminder: {escape_mrkdwn(fmt.reminder_line(r))}" for r in digest["reminders"]),
+        f"Full digest: `complaintbot digest --week {week} --format html`",
+    ]
+    blocks.append(_context("\n".join(notes)))
+    return blocks
+
+
+def _breach(breach: dict[str, Any]) -> str:
+    text = escape_mrkdwn(fmt.breach_line(breach))
+    return f"• <{breach['link']}|{text}>" if breach["link"] else f"• {text}"
+
+
+def _section(text: str) -> dict[str, Any]:
+    if len(text) > SECTION_LIMIT:
+        text = text[: SECTION_LIMIT - 1].rsplit("\n", 1)[0] + "\n…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}
