@@ -120,7 +120,7 @@ def loop(emu: Emulators, tmp_path: Path) -> Iterator[Loop]:
 
 def test_socket_mode_redelivery_still_posts_once(tmp_path: Path) -> None:
     with (
-        Emulators(slack_ack_timeout_s=0.001, slack_max_retries=2) as emu,
+        Emulators(slack_ack_timeout_s=0.0, slack_max_retries=1) as emu,
         running_loop(emu, tmp_path) as loop,
     ):
         case_id, card = loop.post_and_card("@acme charged twice")
