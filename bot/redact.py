@@ -58,11 +58,27 @@ _REDDIT_USER = re.compile(r"(?<![\w/])/?u/[A-Za-z0-9_-]{2,30}", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
 
+def _luhn_valid(digits: str) -> bool:
+    """Every payment card number passes the Luhn check; nine in ten post or order ids don't."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return CARD_MASK if _luhn_valid(digits) else match.group(0)
+
+
 def mask_personal_data(text: str) -> str:
     """Mask emails, card numbers, phone numbers and street addresses (in that order, so a card
     number is not half-eaten as a phone number)."""
     text = _EMAIL.sub(EMAIL_MASK, text)
-    text = _CARD.sub(CARD_MASK, text)
+    text = _CARD.sub(_mask_card, text)
     text = _PHONE.sub(PHONE_MASK, text)
     text = _PO_BOX.sub(ADDRESS_MASK, text)
     text = _ADDRESS_ABBREVIATED.sub(ADDRESS_MASK, text)

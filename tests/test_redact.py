@@ -60,3 +60,8 @@ def test_shorten_cuts_at_a_word_and_collapses_whitespace() -> None:
     cut = shorten("the parcel was left in the rain and everything inside was ruined", 30)
     assert cut == "the parcel was left in the…"
     assert len(cut) <= 30
+
+
+def test_card_numbers_are_masked_but_long_post_ids_are_not() -> None:
+    text = "card 4111 1111 1111 1111, also 5500-0055-5555-5559; post 1795909852123456789"
+    assert mask_personal_data(text) == "card [card], also [card]; post 1795909852123456789"
