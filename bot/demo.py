@@ -179,7 +179,11 @@ def run_demo(
         later = seed(emu, posts, now_only=True)
         daemon = Daemon(config, DEMO_SECRETS, classifier)
         say(f"store: {store_path}")
-        say(f"emulated Slack (open in a browser): {emu.slack_url}/")
+        channel = config.slack.complaints_channel.lstrip("#")
+        say(
+            "emulated Slack (open in a browser): "
+            f"{emu.slack_url}/?channel={channel}&as={DEMO_APPROVER}"
+        )
         say(
             f"seeded {len(posts['x']) + len(posts['reddit']) - len(later)} posts; "
             f"{len(later)} more arrive while the demo runs"
