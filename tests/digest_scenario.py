@@ -10,14 +10,12 @@ comments here.
 from __future__ import annotations
 
 from datetime import datetime
-from itertools import count
 
-from factories import Desk, la
+from factories import Desk, la, mention
 
 from bot.clock import iso
-from bot.models import Classification, Mention, RiskFlag
+from bot.models import Classification, RiskFlag
 
-_post_ids = count(50_000)
 PERSONAL = (
     "handle_alice",
     "handle_bob",
@@ -43,18 +41,8 @@ def post(
     followers: int = 1000,
 ) -> int:
     """Save and classify one post; open or attach its case if it is a complaint (else 0)."""
-    mention = Mention(
-        platform=platform,
-        post_id=str(next(_post_ids)),
-        author_id=author,
-        author_handle=f"handle_{author}",
-        text=text,
-        created_at=at,
-        url="https://x.com/i/status/1",
-        author_followers=followers,
-        mentions_brand=True,
-    )
-    mention_id, _ = desk.store.save_mention(mention, iso(at))
+    item = mention(at, author=author, platform=platform, followers=followers, text=text)
+    mention_id, _ = desk.store.save_mention(item, iso(at))
     verdict = Classification(
         complaint, probability, category, tuple(RiskFlag(f, f"test phrase {f}") for f in flags)
     )

@@ -172,16 +172,20 @@ def test_outsider_gets_an_ephemeral_refusal_and_no_reply(loop: Loop) -> None:
     assert loop.replies_to(case_id) == [] and not loop.reply_queued(case_id)
 
 
-def open_edit_modal(loop: Loop, card: dict[str, Any]) -> str:
-    loop.emu.slack.click(APPROVER, card["channel"], card["ts"], "edit_reply")
+def open_view(loop: Loop, callback_id: str) -> str:
     views = wait_for(
         lambda: [
             v
             for v in loop.emu.slack.get("/_admin/views")["views"]
-            if v["callback_id"] == "edit_reply_modal" and v.get("_open", True)
+            if v["callback_id"] == callback_id and v["open"]
         ]
     )
     return str(views[-1]["id"])
+
+
+def open_edit_modal(loop: Loop, card: dict[str, Any]) -> str:
+    loop.emu.slack.click(APPROVER, card["channel"], card["ts"], "edit_reply")
+    return open_view(loop, "edit_reply_modal")
 
 
 def submit(loop: Loop, view_id: str, text: str) -> dict[str, Any]:
@@ -252,3 +256,34 @@ def test_crash_after_the_platform_accepted_the_reply_is_resumed_without_a_second
     loop.worker.run_once()
     assert len(loop.replies_to(case_id)) == 1
     assert loop.flow.book.get(case_id)["reply_id"] == loop.replies_to(case_id)[0]["id"]
+
+
+def test_escalate_assign_dismiss_and_resolve_from_the_card(loop: Loop) -> None:
+    first, card = loop.post_and_card("@acme my parcel is lost", author="ann")
+    channel, ts = card["channel"], card["ts"]
+    loop.emu.slack.click(APPROVER, channel, ts, "escalate")
+    wait_for(lambda: loop.flow.book.get(first)["escalation_level"] == 1)
+    loop.emu.slack.click(APPROVER, channel, ts, "assign", value=APPROVER)
+    wait_for(lambda: loop.flow.book.get(first)["assignee"] == APPROVER)
+    loop.emu.slack.click(APPROVER, channel, ts, "resolve")
+    view_id = open_view(loop, "resolve_modal")
+    answer = loop.emu.slack.submit_view(APPROVER, view_id, {"note_block": {"note": " "}})
+    assert "Say how it was resolved" in str(answer)
+    loop.emu.slack.submit_view(APPROVER, view_id, {"note_block": {"note": "sent a new one"}})
+    wait_for(lambda: loop.flow.book.get(first)["status"] == "resolved")
+
+    second, card = loop.post_and_card("@acme I love your jackets, no issue at all", author="bea")
+    loop.emu.slack.click(APPROVER, card["channel"], card["ts"], "dismiss")
+    view_id = open_view(loop, "dismiss_modal")
+    loop.emu.slack.submit_view(APPROVER, view_id, {"reason_block": {"reason": "not_a_complaint"}})
+    wait_for(lambda: loop.flow.book.get(second)["status"] == "dismissed")
+
+    kinds = [(e["actor"], e["kind"]) for e in loop.flow.book.events(first)]
+    assert (APPROVER, "escalated") in kinds and (APPROVER, "assigned") in kinds
+    assert loop.store.db.table("labels").count == 1
+    loop.worker.run_once()
+    escalations = [m for m in loop.emu.slack.messages() if "escalated to level 1" in m["text"]]
+    assert len(escalations) == 1
+    resolved_card = loop.card(first)
+    assert "Case resolved" in str(resolved_card["blocks"])
+    assert "approve_reply" not in str(resolved_card["blocks"])

@@ -24,6 +24,7 @@ from bot.slack.cards import (
     REASON_INPUT,
     REPLY_BLOCK,
     REPLY_INPUT,
+    RESOLVE_MODAL,
     dismiss_modal,
     edit_modal,
     resolve_modal,
@@ -134,7 +135,7 @@ def build_app(
             return
         client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(case_id_of(action)))
 
-    @app.view("resolve_modal")
+    @app.view(RESOLVE_MODAL)
     def resolve_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         note = view["state"]["values"][NOTE_BLOCK][NOTE_INPUT].get("value") or ""
         if not note.strip():

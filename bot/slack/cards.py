@@ -234,38 +234,35 @@ DISMISS_OPTIONS = (
 )
 
 
-def dismiss_modal(case_id: int) -> View:
+def _one_input_modal(
+    callback_id: str, case_id: int, title: str, submit: str, block: InputBlock
+) -> View:
     return View(
         type="modal",
-        callback_id=DISMISS_MODAL,
+        callback_id=callback_id,
         private_metadata=str(case_id),
-        title=PlainTextObject(text=f"Dismiss case {case_id}"[:24]),
-        submit=PlainTextObject(text="Dismiss"),
-        blocks=[
-            InputBlock(
-                block_id=REASON_BLOCK,
-                label=PlainTextObject(text="Why is this not a case?"),
-                element=RadioButtonsElement(
-                    action_id=REASON_INPUT,
-                    options=[Option(value=v, label=label) for v, label in DISMISS_OPTIONS],
-                ),
-            )
-        ],
+        title=PlainTextObject(text=title[:24]),
+        submit=PlainTextObject(text=submit),
+        blocks=[block],
     )
+
+
+def dismiss_modal(case_id: int) -> View:
+    reasons = RadioButtonsElement(
+        action_id=REASON_INPUT,
+        options=[Option(value=v, label=label) for v, label in DISMISS_OPTIONS],
+    )
+    block = InputBlock(
+        block_id=REASON_BLOCK,
+        label=PlainTextObject(text="Why is this not a case?"),
+        element=reasons,
+    )
+    return _one_input_modal(DISMISS_MODAL, case_id, f"Dismiss case {case_id}", "Dismiss", block)
 
 
 def resolve_modal(case_id: int) -> View:
-    return View(
-        type="modal",
-        callback_id=RESOLVE_MODAL,
-        private_metadata=str(case_id),
-        title=PlainTextObject(text=f"Resolve case {case_id}"[:24]),
-        submit=PlainTextObject(text="Resolve"),
-        blocks=[
-            InputBlock(
-                block_id=NOTE_BLOCK,
-                label=PlainTextObject(text="Resolution note"),
-                element=PlainTextInputElement(action_id=NOTE_INPUT, multiline=True),
-            )
-        ],
+    note = PlainTextInputElement(action_id=NOTE_INPUT, multiline=True)
+    block = InputBlock(
+        block_id=NOTE_BLOCK, label=PlainTextObject(text="Resolution note"), element=note
     )
+    return _one_input_modal(RESOLVE_MODAL, case_id, f"Resolve case {case_id}", "Resolve", block)
