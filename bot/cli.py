@@ -304,7 +304,12 @@ def run(config_path: Path | None, log_level: str | None, log_json: bool) -> None
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    daemon.start()
+    with reported_errors():
+        try:
+            daemon.start()
+        except ComplaintbotError:
+            daemon.stop()
+            raise
     stopping.wait()
     left = daemon.stop()
     if left:

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.clock import Clock, SystemClock, iso
 from bot.config import Config
+from bot.errors import AuthError, ComplaintbotError
 from bot.health import HealthServer, Metrics
 from bot.ingest import Ingestor
 from bot.models import Classifier
@@ -174,6 +175,8 @@ class Daemon:
                 self._inflight[name] = self._inflight.get(name, 0) + 1
             try:
                 function(*args)
+            except ComplaintbotError as exc:
+                log.error("job %s: %s; it runs again at its next time", name, exc)
             except Exception:
                 log.exception("job %s failed; it runs again at its next time", name)
             finally:
@@ -258,10 +261,10 @@ class Daemon:
             CronTrigger(hour=3, minute=17),
             id="retention",
         )
+        if self.slack is not None:
+            self._start_slack_listener()  # first: a refused token stops the start cleanly
         self.scheduler = scheduler
         scheduler.start()
-        if self.slack is not None:
-            self._start_slack_listener()
         if config.daemon.health_port:
             self.health = HealthServer(config.daemon.health_port, self.metrics, self.status)
             self.health.start()
@@ -298,10 +301,18 @@ class Daemon:
             ).start()
             return
         from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_sdk.errors import SlackApiError
 
         app = build_app(self.workflow, client, on_change=self.kick_outbox)
-        self.socket_handler = SocketModeHandler(app, app_token=self.secrets["SLACK_APP_TOKEN"])
-        self.socket_handler.connect()
+        handler = SocketModeHandler(app, app_token=self.secrets["SLACK_APP_TOKEN"])
+        try:
+            handler.connect()
+        except SlackApiError as exc:
+            raise AuthError(
+                f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}); it must be an "
+                "app-level token (xapp-…) with the connections:write scope"
+            ) from None
+        self.socket_handler = handler
 
     def stop(self) -> list[str]:
         """Stop taking work; give running jobs a few seconds; return the names of any left."""

@@ -233,3 +233,22 @@ def test_sigterm_during_a_poll_exits_promptly_and_cleanly(
     assert bot.signal(signal.SIGTERM) == 0
     assert time.monotonic() - started < 8
     assert "stopping" in bot.log.read_text()
+
+
+def test_a_refused_slack_token_fails_fast_with_one_clear_line(
+    setup: tuple[Emulators, Path, Bot, int],
+) -> None:
+    _, _, bot, _ = setup
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.update({**SECRETS, "SLACK_BOT_TOKEN": "not-a-slack-token"})
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(bot.config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: Slack refused SLACK_BOT_TOKEN")
+    assert "Traceback" not in result.stderr

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
+from bot.errors import AuthError
 from bot.slack.cards import (
     CASE_BLOCK_PREFIX,
     DISMISS_MODAL,
@@ -50,7 +52,13 @@ def build_app(
     signing_secret: str | None = None,
 ) -> App:
     """A Bolt app whose listeners ack first and then call the workflow."""
-    app = App(client=client, signing_secret=signing_secret, process_before_response=False)
+    try:
+        app = App(client=client, signing_secret=signing_secret, process_before_response=False)
+    except BoltError as exc:
+        raise AuthError(
+            f"Slack refused SLACK_BOT_TOKEN ({exc}); check the token and that the app is "
+            "installed in the workspace"
+        ) from None
 
     def tell(body: dict[str, Any], result: ActionResult) -> None:
         if result.ok:
