@@ -21,6 +21,7 @@ from bot.schema import SCHEMA, SECRETS, Key
 DEFAULT_CONFIG_NAME = "config.toml"
 CONFIG_ENV = "COMPLAINTBOT_CONFIG"
 PRIORITIES = ("P1", "P2", "P3", "P4")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -388,6 +389,13 @@ def _build(values: Mapping[str, Mapping[str, Any]], source: Path | None, base: P
         candidate = Path(path).expanduser()
         return candidate if candidate.is_absolute() else base / candidate
 
+    def shipped(path: str) -> Path:
+        """A file the project ships: next to the config, else in the project itself."""
+        found = resolve(path)
+        if found.exists() or Path(path).is_absolute() or not (PROJECT_ROOT / path).exists():
+            return found
+        return PROJECT_ROOT / path
+
     policy = dict(values["policy"])
     start, end = (time.fromisoformat(policy.pop(k)) for k in ("business_start", "business_end"))
     return Config(
@@ -403,7 +411,7 @@ def _build(values: Mapping[str, Mapping[str, Any]], source: Path | None, base: P
             **{**values["slack"], "approvers": tuple(values["slack"]["approvers"])}
         ),
         classifier=ClassifierSettings(
-            **{**values["classifier"], "model_dir": resolve(values["classifier"]["model_dir"])}
+            **{**values["classifier"], "model_dir": shipped(values["classifier"]["model_dir"])}
         ),
         policy=PolicySettings(
             **{

@@ -134,10 +134,6 @@ def test_version() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not (REPO / "data" / "classifier" / "meta.json").exists(),
-    reason="the classifier is not trained yet",
-)
 def test_poll_once_json_reports_per_platform(tmp_path: Path) -> None:
     posts = tmp_path / "posts.jsonl"
     posts.write_text('{"id": "1", "author": "jane", "text": "my parcel is 3 weeks late"}\n')

@@ -121,3 +121,9 @@ def test_secrets_follow_the_enabled_parts() -> None:
 def test_template_with_unknown_placeholder_is_refused(tmp_path: Path) -> None:
     problems = problems_for(tmp_path, '[policy.templates]\nother = "Hi {handle} {__class__}"\n')
     assert problems[0].startswith('[policy.templates] other = "Hi {handle} {__class__}": use only')
+
+
+def test_the_shipped_model_is_found_without_a_config_file(tmp_path: Path) -> None:
+    assert default_config(tmp_path).classifier.model_dir == REPO / "data" / "classifier"
+    (tmp_path / "data" / "classifier").mkdir(parents=True)
+    assert default_config(tmp_path).classifier.model_dir == tmp_path / "data" / "classifier"

@@ -26,13 +26,7 @@ import pytest
 from emulators import Emulators
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (REPO / "data" / "classifier" / "meta.json").exists(),
-        reason="the classifier is not trained yet",
-    ),
-]
+pytestmark = pytest.mark.slow
 APPROVER = "U0APPROVER"
 SECRETS = {
     "X_BEARER_TOKEN": "AAAAAAAAAAAAAAAAAAAAAProcessTestToken",

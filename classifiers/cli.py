@@ -1,0 +1,229 @@
+"""``complaintbot classify | evaluate | train``.
+
+Only click and the standard library at import time: torch and transformers load when a
+command runs, so ``complaintbot --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from bot.cli import config_option, reported_errors
+from bot.errors import ComplaintbotError
+from classifiers.errors import TrainingDataError
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.models import Classification
+    from classifiers.model import TransformerClassifier
+
+JSONL_CHUNK = 512
+
+
+def _config(config_path: Path | None) -> Config:
+    from bot.config import load_config
+
+    return load_config(config_path)
+
+
+def _classifier(config: Config) -> TransformerClassifier:
+    from classifiers import load_classifier
+
+    return load_classifier(config.classifier)
+
+
+def _result_fields(result: Classification) -> dict[str, Any]:
+    return {
+        "is_complaint": result.is_complaint,
+        "complaint_probability": round(result.complaint_probability, 6),
+        "category": result.category,
+        "flags": [flag.name for flag in result.flags],
+        "reasons": {flag.name: flag.reason for flag in result.flags},
+    }
+
+
+def _read_jsonl(stream: IO[str], name: str) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """Chunks of (line number, object); a bad line stops with its number, not a traceback."""
+    chunk: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise TrainingDataError(f"{name}:{number}: not JSON ({exc})") from exc
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            raise TrainingDataError(f"{name}:{number}: expected an object with a string 'text'")
+        chunk.append((number, obj))
+        if len(chunk) >= JSONL_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@click.command("classify")
+@config_option
+@click.argument("text", required=False)
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSONL file, one object with a 'text' field per line ('-' for stdin).",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the JSONL results (default: stdout).",
+)
+def classify_command(
+    config_path: Path | None, text: str | None, input_path: Path | None, output_path: Path | None
+) -> None:
+    """Classify TEXT, or every line of --input: complaint or not, category, risk flags."""
+    if (text is None) == (input_path is None):
+        raise click.UsageError("give either TEXT or --input FILE")
+    with reported_errors():
+        classifier = _classifier(_config(config_path))
+        if text is not None:
+            result = classifier.classify([text])[0]
+            verdict = "complaint" if result.is_complaint else "not a complaint"
+            click.echo(f"{verdict} (probability {result.complaint_probability:.3f})")
+            click.echo(f"category: {result.category}")
+            if not result.flags:
+                click.echo("flags: none")
+            for flag in result.flags:
+                click.echo(f"flag {flag.name}: {flag.reason}")
+            return
+        assert input_path is not None
+        _classify_file(classifier, input_path, output_path)
+
+
+def _classify_file(
+    classifier: TransformerClassifier, input_path: Path, output_path: Path | None
+) -> None:
+    source = sys.stdin if str(input_path) == "-" else None
+    try:
+        reader = source or input_path.open(encoding="utf-8")
+    except OSError as exc:
+        raise TrainingDataError(f"{input_path}: {exc.strerror}") from exc
+    sink = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
+    count = 0
+    started = time.perf_counter()
+    try:
+        for chunk in _read_jsonl(reader, str(input_path)):
+            results = classifier.classify([obj["text"] for _, obj in chunk])
+            for (_, obj), result in zip(chunk, results, strict=True):
+                sink.write(json.dumps({**obj, **_result_fields(result)}, ensure_ascii=False) + "\n")
+            count += len(chunk)
+    finally:
+        if reader is not sys.stdin:
+            reader.close()
+        if sink is not sys.stdout:
+            sink.close()
+    if output_path is not None:
+        seconds = time.perf_counter() - started
+        click.echo(f"classified {count} posts in {seconds:.1f}s -> {output_path}", err=True)
+
+
+@click.command("evaluate")
+@config_option
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with 'text' and 'is_complaint' (0/1) columns.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate_command(config_path: Path | None, data_path: Path, as_json: bool) -> None:
+    """Score the shipped classifier on a labelled CSV."""
+    from classifiers.data import load_binary_csv
+    from classifiers.metrics import binary_scores
+
+    with reported_errors():
+        config = _config(config_path)
+        texts, labels = load_binary_csv(data_path)
+        classifier = _classifier(config)
+        probabilities = classifier.probabilities(texts)
+        scores = binary_scores(labels, probabilities, config.classifier.threshold)
+    if as_json:
+        click.echo(json.dumps(scores))
+        return
+    for key, value in scores.items():
+        click.echo(f"{key:>13}: {value}" if key == "n" else f"{key:>13}: {value:.4f}")
+
+
+def _default_training_csv() -> Path:
+    """../shared/data/complaints-train.csv from here, else beside the repository."""
+    from classifiers.data import DEFAULT_TRAINING_CSV, REPO_ROOT
+
+    if DEFAULT_TRAINING_CSV.is_file():
+        return DEFAULT_TRAINING_CSV
+    return REPO_ROOT.parent / "shared" / "data" / "complaints-train.csv"
+
+
+@click.command("train")
+@config_option
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Training CSV (default: ../shared/data/complaints-train.csv).",
+)
+@click.option(
+    "--include-labels",
+    is_flag=True,
+    help="Also learn from the staff decisions in the store's labels table.",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the model (default: [classifier] model_dir).",
+)
+def train_command(
+    config_path: Path | None, data_path: Path | None, include_labels: bool, output_dir: Path | None
+) -> None:
+    """Fine-tune the complaint classifier on CPU (seeded, a few minutes)."""
+    with reported_errors():
+        config = _config(config_path)
+        _train(config, data_path or _default_training_csv(), include_labels, output_dir)
+
+
+def _train(config: Config, data: Path, include_labels: bool, output_dir: Path | None) -> None:
+    from classifiers.data import load_staff_labels
+
+    staff = load_staff_labels(config.store.path) if include_labels else []
+    if include_labels:
+        click.echo(f"staff labels from {config.store.path}: {len(staff)}", err=True)
+    try:
+        import torch
+
+        from classifiers.pipeline import train_and_save
+        from classifiers.train import TrainParams
+    except ImportError as exc:
+        raise ComplaintbotError(
+            f"training needs the ml extras (pip install 'complaintbot[ml]'): {exc}"
+        ) from exc
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    output = output_dir or config.classifier.model_dir
+    params = TrainParams(max_length=config.classifier.max_length)
+    meta = train_and_save(
+        data,
+        output,
+        base_model=config.classifier.base_model,
+        staff=staff,
+        params=params,
+        progress=lambda line: click.echo(line, err=True),
+    )
+    click.echo(f"model written to {output} ({meta['total_seconds']}s)")

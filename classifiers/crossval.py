@@ -1,0 +1,117 @@
+"""5-fold cross-validation of the training recipe: ``python -m classifiers.crossval``.
+
+Writes the per-fold scores (for the model card) and can keep the fold-0 model, which the
+benchmark scores on fold 0 without having seen it. Not part of ``complaintbot train``: it costs
+five trainings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from classifiers.data import (
+    DEFAULT_TRAINING_CSV,
+    file_sha256,
+    load_binary_csv,
+    stratified_folds,
+)
+
+
+def fold_indices(
+    labels: list[int], folds: int, seed: int, fold: int
+) -> tuple[list[int], list[int]]:
+    """(train, held-out) indices of one stratified fold; the benchmark uses the same split."""
+    held = stratified_folds(labels, folds, seed)[fold]
+    held_set = set(held)
+    return [i for i in range(len(labels)) if i not in held_set], held
+
+
+def _report(fold: int, line: str) -> None:
+    print(f"fold {fold}: {line}", file=sys.stderr, flush=True)
+
+
+def run(
+    data: Path, folds: int, only: list[int] | None, save_fold0: Path | None, base_model: str
+) -> dict[str, Any]:
+    """Train and score each fold with the default recipe; returns a JSON-ready summary."""
+    import torch
+
+    from classifiers.artefacts import write_artefacts
+    from classifiers.model import resolve_base_model
+    from classifiers.network import predict_logits
+    from classifiers.pipeline import assemble, labelled_complaint_examples
+    from classifiers.train import TrainParams, fit, tokenize
+
+    torch.set_num_threads(2)
+    from transformers import AutoTokenizer
+
+    texts, labels = load_binary_csv(data)
+    params = TrainParams()
+    base = resolve_base_model(base_model)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    from classifiers.metrics import binary_scores
+
+    own_texts, own_labels = labelled_complaint_examples()
+    results = []
+    for k in range(folds):
+        if only is not None and k not in only:
+            continue
+        train_idx, held = fold_indices(labels, folds, params.seed, k)
+        trained = fit(
+            [texts[i] for i in train_idx] + own_texts,
+            [labels[i] for i in train_idx] + own_labels,
+            base,
+            params,
+            functools.partial(_report, k),
+        )
+        logits = predict_logits(trained.net, tokenize(tokenizer, [texts[i] for i in held], 128), 64)
+        probs = [1.0 / (1.0 + math.exp(-z)) for z in logits]
+        scores = binary_scores([labels[i] for i in held], probs)
+        scores.update(fold=k, train_seconds=round(trained.seconds, 1))
+        print(json.dumps(scores), flush=True)
+        results.append(scores)
+        if k == 0 and save_fold0 is not None:
+            extra = {"cv_fold": {"folds": folds, "fold": 0, "seed": params.seed, "data": data.name}}
+            meta, tensors = assemble(trained, [], extra)
+            write_artefacts(save_fold0, meta, tensors)
+    f1s = [r["macro_f1"] for r in results]
+    return {
+        "data": data.name,
+        "sha256": file_sha256(data),
+        "folds": folds,
+        "seed": params.seed,
+        "macro_f1_mean": statistics.mean(f1s),
+        "macro_f1_sd": statistics.stdev(f1s) if len(f1s) > 1 else 0.0,
+        "per_fold": results,
+    }
+
+
+def main() -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_TRAINING_CSV)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only", type=int, nargs="*", help="run only these fold numbers")
+    parser.add_argument("--save-fold0", type=Path, help="keep the fold-0 model in this folder")
+    parser.add_argument("--output", type=Path, help="write the summary JSON here")
+    parser.add_argument("--base-model", default="")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    summary = run(args.data, args.folds, args.only, args.save_fold0, args.base_model)
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    text = json.dumps(summary, indent=2, sort_keys=True)
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

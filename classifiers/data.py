@@ -1,0 +1,136 @@
+"""Loading training and evaluation data: the complaints CSV, our labelled posts, staff labels.
+
+Pure Python (csv, sqlite-utils): no torch.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.models import CATEGORIES, RISK_FLAGS
+from classifiers.errors import TrainingDataError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LABELLED_POSTS = REPO_ROOT / "data" / "labelled" / "posts.csv"
+DEFAULT_TRAINING_CSV = Path("../shared/data/complaints-train.csv")
+
+
+@dataclass(frozen=True)
+class LabelledPost:
+    """One hand-labelled post from data/labelled/posts.csv."""
+
+    id: str
+    platform: str
+    split: str
+    is_complaint: int
+    category: str
+    flags: tuple[str, ...]
+    text: str
+
+
+def _parse_label(value: str, path: Path, line: int) -> int:
+    text = (value or "").strip().lower()
+    if text in {"1", "true", "yes"}:
+        return 1
+    if text in {"0", "false", "no"}:
+        return 0
+    raise TrainingDataError(f"{path}:{line}: is_complaint must be 0 or 1, got {value!r}")
+
+
+def load_binary_csv(path: Path) -> tuple[list[str], list[int]]:
+    """``text`` and ``is_complaint`` columns of a CSV (other columns are ignored)."""
+    if not path.is_file():
+        raise TrainingDataError(f"{path}: data file not found")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = set(reader.fieldnames or [])
+        missing = {"text", "is_complaint"} - fields
+        if missing:
+            raise TrainingDataError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        texts: list[str] = []
+        labels: list[int] = []
+        for line, row in enumerate(reader, start=2):
+            texts.append(row["text"] or "")
+            labels.append(_parse_label(row["is_complaint"], path, line))
+    if not texts:
+        raise TrainingDataError(f"{path}: no rows")
+    return texts, labels
+
+
+def file_sha256(path: Path) -> str:
+    """Fingerprint recorded in meta.json, so a model names the exact data it saw."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_labelled_posts(
+    path: Path = LABELLED_POSTS, split: str | None = None
+) -> list[LabelledPost]:
+    """Our hand-written posts, optionally only one split ("train" or "heldout")."""
+    posts = []
+    with path.open(newline="", encoding="utf-8") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            flags = tuple(f for f in (row["flags"] or "").split(";") if f)
+            if row["category"] not in CATEGORIES or not set(flags) <= set(RISK_FLAGS):
+                raise TrainingDataError(f"{path}:{line}: unknown category or flag")
+            post = LabelledPost(
+                id=row["id"],
+                platform=row["platform"],
+                split=row["split"],
+                is_complaint=_parse_label(row["is_complaint"], path, line),
+                category=row["category"],
+                flags=flags,
+                text=row["text"],
+            )
+            if split is None or post.split == split:
+                posts.append(post)
+    return posts
+
+
+@dataclass(frozen=True)
+class StaffLabel:
+    """A staff decision from the store's ``labels`` table."""
+
+    text: str
+    is_complaint: int
+    category: str | None
+
+
+def load_staff_labels(store_path: Path) -> list[StaffLabel]:
+    """``SELECT text, is_complaint, category FROM labels``; unknown categories are dropped."""
+    import sqlite_utils
+
+    if not store_path.is_file():
+        raise TrainingDataError(f"{store_path}: store not found ([store] path)")
+    db = sqlite_utils.Database(store_path)
+    if "labels" not in db.table_names():
+        return []
+    rows = db.execute("SELECT text, is_complaint, category FROM labels").fetchall()
+    out = []
+    for text, is_complaint, category in rows:
+        if not text or is_complaint is None:
+            continue
+        out.append(
+            StaffLabel(
+                text=str(text),
+                is_complaint=1 if int(is_complaint) else 0,
+                category=category if category in CATEGORIES else None,
+            )
+        )
+    return out
+
+
+def stratified_folds(labels: Sequence[int], k: int, seed: int) -> list[list[int]]:
+    """Split indices into k folds with the same class balance; deterministic for a seed."""
+    rng = random.Random(seed)
+    folds: list[list[int]] = [[] for _ in range(k)]
+    for cls in sorted(set(labels)):
+        idx = [i for i, y in enumerate(labels) if y == cls]
+        rng.shuffle(idx)
+        for n, i in enumerate(idx):
+            folds[n % k].append(i)
+    return [sorted(f) for f in folds]

@@ -1,0 +1,347 @@
+"""Explainable rules: risk flags (recall first, the phrase that fired is the reason) and the
+keyword signals that feed the category head.
+
+Pure Python, no torch: cheap to import and to test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.models import RiskFlag
+
+
+def _compile(patterns: Sequence[str]) -> re.Pattern[str]:
+    """One case-insensitive whole-word regex; longer patterns first so the fullest phrase wins."""
+    ordered = sorted(patterns, key=len, reverse=True)
+    return re.compile(r"(?<![\w])(?:" + "|".join(ordered) + r")(?![\w])", re.IGNORECASE)
+
+
+# Each flag errs towards firing: a false alarm costs a person a minute, a miss can cost far more.
+FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
+    "safety": (
+        r"injur(?:y|ies|ed|ing)",
+        r"hurt(?:s|ing)?",
+        r"burn(?:s|t|ed|ing)?",
+        r"scald(?:ed|ing)?",
+        r"(?:caught|catch|catches|on) fire",
+        r"fires?",
+        r"flames?",
+        r"smok(?:e|ed|es|ing|ey|y)",
+        r"shock(?:s)?",
+        r"(?:got|get|getting|gets) shocked",
+        r"shocked (?:me|my|him|her|us|them|our)",
+        r"electr(?:ic|ical)? shock",
+        r"electrocut\w*",
+        r"spark(?:s|ed|ing)?",
+        r"chok(?:e|ed|es|ing)",
+        r"chemical (?:smell|odou?r|taste)",
+        r"smells? (?:like|of) (?:chemicals?|burning|gas|plastic|fuel)",
+        r"toxic",
+        r"fumes?",
+        r"poison(?:ed|ing|ous)?",
+        r"recall(?:s|ed)?",
+        r"explod(?:e|ed|es|ing)",
+        r"explosion",
+        r"overheat(?:s|ed|ing)?",
+        r"melt(?:s|ed|ing)?",
+        r"swollen battery",
+        r"battery (?:swell(?:ed|ing)?|swollen)",
+        r"allergic reaction",
+        r"anaphyla\w*",
+        r"hospital|emergency room|urgent care|a&e",
+        r"bleed(?:ing|s)?",
+        r"stitches",
+        r"cut (?:myself|my|his|her|their)",
+        r"sharp (?:edge|edges|metal|glass)",
+        r"glass (?:in|shards?)",
+        r"rash(?:es)?",
+        r"bruis(?:e|ed|es|ing)",
+        r"fell (?:down|over|onto|from|on (?:me|him|her|my|his|our|the floor))",
+        r"(?:slipped|tripped|fallen) (?:and|on|over|down)",
+        r"(?:had|took) a (?:bad )?fall",
+        r"collaps(?:e|ed|es|ing)",
+        r"gave way",
+        r"boiling",
+        r"asthma\w*",
+        r"(?:can'?t|couldn'?t|could not|trouble|hard to|difficulty) breath(?:e|ing)",
+        r"allerg(?:y|ies|ic)",
+        r"hives",
+        r"vomit\w*|threw up|throwing up",
+        r"(?:got|made (?:me|us|him|her|them)|getting|feel|felt) sick",
+        r"food poisoning",
+        r"wounds?|bled|blood",
+        r"concussion",
+        r"fractur\w*|sprain\w*",
+        r"broke(?:n)? (?:a |my |his |her )?"
+        r"(?:bone|arm|leg|wrist|ankle|toe|finger|nose|tooth|teeth)",
+        r"(?:could have|could've|nearly|almost) (?:been )?(?:killed|died|hurt|injured|burned)",
+        r"harm(?:ed|ful)?",
+        r"gag(?:ged|ging|s)?",
+        r"slic(?:e|ed|es|ing) (?:open|my|his|her|their|through)",
+        r"sliced",
+        r"gash(?:ed|es)?",
+        r"cut (?:open|through)",
+        r"(?:too|so|very|dangerously|extremely|scorching) hot",
+        r"hot enough",
+        r"too hot to (?:touch|hold)",
+        r"red marks?",
+        r"hiss(?:ed|es|ing)",
+        r"tip(?:ped|s)? over",
+        r"(?:tipped|toppled|crashed) (?:and|onto|on)",
+        r"landed on",
+        r"(?:fell|falling|came down) on",
+        r"(?:piece|pieces|bits?|shards?|chunks?) of (?:metal|glass|plastic|wire|wood)",
+        r"blister(?:s|ed|ing)?",
+        r"swallow(?:ed|ing)?",
+        r"ingest(?:ed|ing)?",
+        r"in (?:her|his|my|their|the baby'?s) mouth",
+        r"poison control",
+        r"(?:pediatrician|paediatrician|doctor|paramedics?|ambulance)",
+        r"(?:leak(?:ed|ing)?|liquid) (?:inside|out)",
+        r"unsafe",
+        r"dangerous",
+        r"hazard(?:ous)?",
+        r"fire hazard",
+    ),
+    "legal": (
+        r"lawyers?",
+        r"solicitors?",
+        r"legal(?:ly)?",
+        r"illegal(?:ly)?",
+        r"unlawful",
+        r"fraud(?:ulent)?",
+        r"false advertising",
+        r"revers(?:e|ed|ing) the (?:charge|payment|transaction)",
+        r"(?:visa|mastercard|amex|american express|discover|my bank|card issuer) (?:dispute|claim)",
+        r"through (?:visa|mastercard|amex|my bank|my card)",
+        r"the state (?:would|should|will|is)",
+        r"state (?:agency|regulators?|attorney|ag)",
+        r"authorities",
+        r"report(?:ed|ing)? (?:this|you|them|it) to",
+        r"attorneys?",
+        r"attorney general",
+        r"su(?:e|ed|ing)",
+        r"lawsuits?",
+        r"law ?suit",
+        r"legal action",
+        r"take (?:you|this|them) to court",
+        r"see you in court",
+        r"court",
+        r"small claims",
+        r"class action",
+        r"litigation",
+        r"bbb",
+        r"better business bureau",
+        r"charge ?backs?",
+        r"disput(?:e|ed|es|ing)",
+        r"cpsc",
+        r"consumer product safety commission",
+        r"regulators?",
+        r"ftc",
+        r"cfpb",
+        r"consumer protection",
+        r"consumer affairs",
+        r"trading standards",
+        r"cease and desist",
+        r"clra",
+        r"(?:civ(?:il)?\.? code )?(?:§ ?)?1782",
+        r"demand letter",
+        r"report(?:ing)? you to",
+    ),
+    "privacy_request": (
+        r"(?:delete|erase|remove|wipe)\w* (?:\w+ ){0,3}(?:data|info|information|details|account)",
+        r"(?:delete|erase|remove|wipe)\w* (?:everything|all)",
+        r"(?:everything|all|what) you (?:have|hold|keep|store|know) (?:about|on) me",
+        r"(?:data|info|information) you(?:'ve| have)? (?:collected|stored|kept|hold|have)",
+        r"privacy (?:law|act|rights?)",
+        r"request(?:ing)? (?:a copy of )?(?:my|the) (?:personal )?(?:data|info|information)",
+        r"(?:data|info|information|details) (?:\w+ ){0,3}(?:deleted|erased|removed|wiped)",
+        r"what (?:personal )?(?:data|info|information) (?:do )?you"
+        r" (?:have|hold|keep|store|collect)",
+        r"(?:stop|quit) selling my (?:personal )?(?:data|info|information|details)",
+        r"(?:do not|don't|dont) sell my",
+        r"opt(?:ing|ed)?(?: |-)?out",
+        r"ccpa",
+        r"cpra",
+        r"gdpr",
+        r"right to (?:know|delete|access|be forgotten)",
+        r"(?:data|privacy|access|deletion) request",
+        r"copy of (?:all )?(?:the )?(?:my )?(?:personal )?(?:data|info|information)",
+    ),
+    "data_exposure": (
+        r"(?:someone|somebody|some one) else'?s",
+        r"everyone'?s (?:emails?|e-mails?|email addresses|addresses|details|data|info|names)",
+        r"in the (?:to|cc) (?:field|line)",
+        r"cc'?d (?:everyone|all)",
+        r"(?:another|other|different) (?:customer|person|user|shopper)s?'?s?",
+        r"(?:another|other|different) (?:customer|person|user|people)'?s",
+        r"(?:other|another) (?:customers|users|people)'?"
+        r" (?:data|details|orders|names|addresses|info)",
+        r"(?:a )?stranger'?s",
+        r"wrong (?:person|customer)'?s",
+        r"not my (?:name|address|invoice|order history)",
+        r"data breach",
+        r"(?:customer|customers'?|client)"
+        r" (?:emails|lists?|records|data|details|addresses|phone numbers)",
+        r"spreadsheet",
+        r"breach",
+        r"leak(?:ed|ing|s)?",
+        r"exposed",
+        r"each other'?s (?:orders?|accounts?|data|details|addresses|info)",
+        r"(?:see|seeing|saw|shows?|showed|showing) (?:\w+ ){0,3}"
+        r"(?:other|another|someone|somebody|different) (?:\w+ ){0,2}"
+        r"(?:orders?|accounts?|data|details|address(?:es)?|names?|cards?)",
+    ),
+}
+
+# Abbreviations that only mean harm in capitals ("ER", not "er").
+CASED_FLAG_PATTERNS: dict[str, tuple[str, ...]] = {"safety": (r"ER", r"A&E", r"ICU")}
+
+_FLAG_REGEXES = {name: _compile(patterns) for name, patterns in FLAG_PATTERNS.items()}
+_CASED_REGEXES = {
+    name: re.compile(r"(?<![\w])(?:" + "|".join(patterns) + r")(?![\w])")
+    for name, patterns in CASED_FLAG_PATTERNS.items()
+}
+
+
+def risk_flags(text: str) -> tuple[RiskFlag, ...]:
+    """Every flag whose phrases occur in ``text``; the reason quotes the phrases that fired."""
+    flags = []
+    for name, regex in _FLAG_REGEXES.items():
+        found: list[str] = []
+        matches = list(regex.finditer(text))
+        if name in _CASED_REGEXES:
+            matches.extend(_CASED_REGEXES[name].finditer(text))
+        for match in sorted(matches, key=lambda m: m.start()):
+            phrase = match.group(0).lower()
+            if phrase not in found:
+                found.append(phrase)
+        if found:
+            flags.append(RiskFlag(name, "mentions " + ", ".join(f'"{p}"' for p in found)))
+    return tuple(flags)
+
+
+# Category signals: counted per category and fed, with the sentence vector, to a linear head.
+CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "shipping_delivery": (
+        r"deliver\w*",
+        r"ship(?:ping|ped|ment|s)?",
+        r"packages?",
+        r"parcels?",
+        r"track(?:ing|ed)?",
+        r"couriers?",
+        r"arriv\w*",
+        r"dispatch\w*",
+        r"usps|ups|fedex|dhl|amazon logistics|ontrac",
+        r"in transit",
+        r"porch|doorstep|mailbox|front door",
+        r"(?:lost|missing|stolen) (?:package|parcel|order|box)",
+        r"(?:late|delayed|delay|stuck)",
+        r"where is my order|wismo|still waiting",
+        r"(?:wrong|old) address",
+        r"box",
+    ),
+    "product_quality": (
+        r"broke(?:n)?",
+        r"defect\w*",
+        r"faulty",
+        r"damaged",
+        r"cheap(?:ly)?",
+        r"quality",
+        r"stopped working|doesn'?t work|does not work|won'?t (?:turn on|charge|work)",
+        r"fell apart|falling apart|came apart",
+        r"ripped|torn|tear|hole|holes",
+        r"stitch\w*|seams?",
+        r"cracked|crack|scratched|dent(?:ed)?",
+        r"leak\w*",
+        r"(?:too )?(?:small|big|tight|loose)|sizing|size|fit(?:s)?",
+        r"fabric|material|zipper|sole|strap",
+        r"battery|charger|screen|button",
+        r"stale|expired|mou?ldy|rotten|taste[sd]?",
+        r"fake|counterfeit",
+        r"faded|shrunk|shrank|pilling",
+    ),
+    "billing_refund": (
+        r"refund\w*",
+        r"charg(?:e|ed|es|ing)",
+        r"double.?charged|overcharged|charged twice",
+        r"bill(?:ed|ing)?",
+        r"payments?|paid|pay",
+        r"money back|my money",
+        r"credit card|debit card|card|paypal|klarna|afterpay",
+        r"invoice|receipt",
+        r"price|pric(?:ing|ed)|\$\d+",
+        r"promo|coupon|discount|code",
+        r"subscription|renew(?:al|ed)?|auto.?renew",
+        r"fees?",
+        r"reimburs\w*|store credit|credit",
+        r"return(?:s|ed)?|exchange",
+        r"cancel\w*",
+    ),
+    "customer_service": (
+        r"customer (?:service|support|care)",
+        r"support",
+        r"agents?|reps?|representatives?|staff|employee",
+        r"on hold|hold",
+        r"live chat|chat",
+        r"no (?:response|reply|answer)|never (?:replied|responded|answered|heard back)",
+        r"rude|unhelpful|useless|dismissive",
+        r"ignor\w*",
+        r"emails?|e-mails?|called|calls?|phone",
+        r"hung up|hang up",
+        r"tickets?|case number",
+        r"manager|supervisor",
+        r"escalat\w*",
+        r"dm(?:s|ed)?|messag\w*",
+        r"transferred",
+    ),
+    "account_privacy": (
+        r"accounts?",
+        r"log ?in|login|logged out|sign ?in|signed out",
+        r"passwords?",
+        r"hack\w*",
+        r"locked out|lock(?:ed)?",
+        r"2fa|two.?factor|verification code|otp",
+        r"privacy|private",
+        r"personal (?:data|info|information|details)",
+        r"my data|data",
+        r"spam|unsubscribe|marketing emails?",
+        r"email address|phone number",
+        r"suspended|banned|deactivated",
+        r"profile",
+    ),
+    "website_app": (
+        r"websites?|site",
+        r"apps?|application",
+        r"checkout|check out|cart|basket",
+        r"crash\w*",
+        r"errors?|error code",
+        r"pages?|404|500",
+        r"bugs?|buggy|glitch\w*",
+        r"load(?:ing)?|loads|slow",
+        r"ios|android|iphone|browser|chrome|safari|update",
+        r"link|links|url",
+        r"search (?:bar|results?)|filter",
+        r"wishlist|notifications?",
+        r"click\w*|tap\w*|scroll\w*",
+    ),
+}
+
+_CATEGORY_REGEXES = {name: _compile(patterns) for name, patterns in CATEGORY_KEYWORDS.items()}
+KEYWORD_CATEGORIES: tuple[str, ...] = tuple(CATEGORY_KEYWORDS)
+
+
+def category_hits(text: str) -> list[float]:
+    """How many keyword phrases of each category occur (order: ``KEYWORD_CATEGORIES``)."""
+    return [float(len(regex.findall(text))) for regex in _CATEGORY_REGEXES.values()]
+
+
+def keyword_category(text: str) -> str:
+    """Category with most keyword hits, or "other": the fallback when no head is shipped."""
+    hits = category_hits(text)
+    best = max(hits)
+    if best == 0:
+        return "other"
+    return KEYWORD_CATEGORIES[hits.index(best)]
