@@ -18,29 +18,17 @@ import praw
 import prawcore
 import requests
 from praw.exceptions import PRAWException, RedditAPIException
-from requests.adapters import HTTPAdapter
 
 from bot.config import BrandSettings, RedditSettings
 from bot.errors import AuthError, PermanentError, RateLimited, TransientError
 from bot.models import Mention
 from connectors.base import FetchResult, ReplyCheck
+from connectors.http import timed_session
 
 MAX_COMMENT_LENGTH = 10_000
 OVERLAP_SECONDS = 120
 LISTING_LIMIT = 500
 OWN_REPLY_SCAN = 100
-
-
-class TimeoutAdapter(HTTPAdapter):
-    """prawcore's timeout comes from an import-time variable; this applies ours per request."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
 
 
 def user_agent(app_id: str, username: str) -> str:
@@ -63,11 +51,7 @@ class RedditConnector:
     ) -> None:
         self.settings = settings
         self.brand = brand
-        session = requests.Session()
-        session.trust_env = False
-        adapter = TimeoutAdapter(settings.request_timeout_seconds)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
+        session = timed_session(settings.request_timeout_seconds)
         self.reddit = praw.Reddit(
             client_id=secrets["REDDIT_CLIENT_ID"],
             client_secret=secrets["REDDIT_CLIENT_SECRET"],

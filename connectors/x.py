@@ -1,6 +1,6 @@
 """X (Twitter) through tweepy.Client: recent search, the mentions timeline, and replies.
 
-tweepy has ``https://api.twitter.com`` built in; ``HostAdapter`` sends those
+tweepy has ``https://api.twitter.com`` built in; ``connectors.http.route`` sends those
 requests to ``[x] api_base_url`` instead and adds the timeout tweepy never
 sets. ``wait_on_rate_limit`` stays off: a rate limit becomes ``RateLimited``
 and the scheduler comes back later instead of the process sleeping.
@@ -18,7 +18,6 @@ from typing import Any
 
 import requests
 import tweepy
-from requests.adapters import HTTPAdapter
 
 from bot.config import BrandSettings, XSettings
 from bot.errors import (
@@ -29,27 +28,13 @@ from bot.errors import (
 )
 from bot.models import Mention
 from connectors.base import FetchResult, ReplyCheck
+from connectors.http import route
 
 X_HOST = "https://api.twitter.com"
 MAX_WEIGHTED_LENGTH = 280
 TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "entities"]
 USER_FIELDS = ["username", "public_metrics"]
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
-
-
-class HostAdapter(HTTPAdapter):
-    """Rewrites tweepy's fixed host to the configured base URL and enforces a timeout."""
-
-    def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__()
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if request.url and request.url.startswith(X_HOST):
-            request.url = self.base_url + request.url[len(X_HOST) :]
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().send(request, **kwargs)
 
 
 def weighted_length(text: str) -> int:
@@ -82,9 +67,7 @@ class XConnector:
             access_token_secret=secrets["X_ACCESS_SECRET"],
             wait_on_rate_limit=False,
         )
-        self.client.session.trust_env = False
-        adapter = HostAdapter(settings.api_base_url, settings.request_timeout_seconds)
-        self.client.session.mount(X_HOST, adapter)
+        route(self.client.session, settings.request_timeout_seconds, X_HOST, settings.api_base_url)
         self._me: tuple[str, str] | None = None
 
     def sources(self) -> list[str]:
