@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -46,3 +48,15 @@ def iso(instant: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def local_label(instant: datetime, timezone: str) -> str:
+    """How people read a deadline: ``Mon 30 Nov 13:00 PST`` in the policy's time zone."""
+    return to_utc(instant).astimezone(ZoneInfo(timezone)).strftime("%a %d %b %H:%M %Z")
+
+
+def jittered_backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds to wait before try ``attempt + 1``: doubling from ``base``, capped, jittered
+    within the upper half so many waiting workers do not return together."""
+    ceiling = min(cap, base * 2 ** (attempt - 1))
+    return ceiling * (0.5 + rng.random() / 2)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot.clock import Clock, iso, parse_iso
+from bot.clock import Clock, iso, jittered_backoff, parse_iso
 from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited
 from bot.store import Store
 from connectors.base import Connector
@@ -137,8 +137,7 @@ class Ingestor:
         log.warning("%s: %s; next read after %s", key, message, iso(until))
 
     def _backoff(self, failures: int) -> float:
-        ceiling = min(TRANSIENT_CAP_SECONDS, TRANSIENT_BASE_SECONDS * 2 ** (failures - 1))
-        return ceiling * (0.5 + self.rng.random() / 2)
+        return jittered_backoff(failures, TRANSIENT_BASE_SECONDS, TRANSIENT_CAP_SECONDS, self.rng)
 
 
 def _latest(current: str | None, candidate: str) -> str:

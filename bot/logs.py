@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from bot.clock import iso
 from bot.redact import mask_personal_data
 
 TOKEN_PATTERNS = (
@@ -61,7 +62,7 @@ class LineFormatter(logging.Formatter):
         self.as_json = as_json
 
     def format(self, record: logging.LogRecord) -> str:
-        when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        when = iso(datetime.fromtimestamp(record.created, UTC))
         message = record.getMessage()
         if record.exc_text:
             message += "\n" + record.exc_text

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.clock import Clock, iso
+from bot.clock import Clock, iso, jittered_backoff
 from bot.errors import DeliveryError
 from bot.store import Store
 
@@ -176,5 +176,4 @@ class OutboxWorker:
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter in its upper half, capped."""
-        ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
-        return ceiling * (0.5 + self.rng.random() / 2)
+        return jittered_backoff(attempt, BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, self.rng)

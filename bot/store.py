@@ -231,10 +231,10 @@ class Store:
     An in-memory store has one connection, for single-threaded tests.
     """
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(self, connect: Callable[[], sqlite3.Connection], shared: bool = False) -> None:
         self._connect = connect
         self._local = threading.local()
-        self._shared: sqlite_utils.Database | None = None
+        self._shared = self._prepare(connect()) if shared else None
         migrations.apply(self.db)
 
     @classmethod
@@ -251,13 +251,10 @@ class Store:
 
     @classmethod
     def memory(cls) -> Store:
-        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-        store = cls.__new__(cls)
-        store._connect = lambda: conn
-        store._local = threading.local()
-        store._shared = store._prepare(conn)
-        migrations.apply(store.db)
-        return store
+        return cls(
+            lambda: sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False),
+            shared=True,
+        )
 
     @property
     def db(self) -> sqlite_utils.Database:

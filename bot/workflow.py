@@ -12,12 +12,13 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
 from bot.cases import OPEN_STATES, CaseBook, CaseOutcome
-from bot.clock import Clock, iso
+from bot.clock import Clock, iso, local_label
 from bot.config import Config
 from bot.errors import CaseNotFound, IllegalTransition, PermanentError, TransientError
 from bot.models import Classification, Mention
@@ -281,12 +282,8 @@ class Workflow:
                     counts["breaches"] += 1
         return counts
 
-    def _local(self, instant: Any) -> str:
-        from zoneinfo import ZoneInfo
-
-        return str(
-            instant.astimezone(ZoneInfo(self.config.policy.timezone)).strftime("%a %d %b %H:%M %Z")
-        )
+    def _local(self, instant: datetime) -> str:
+        return local_label(instant, self.config.policy.timezone)
 
     # ------------------------------------------------------- outbox delivery
 

@@ -14,11 +14,11 @@ from slack_bolt import Ack, App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
+from bot.cases import DISMISS_REASONS
 from bot.errors import AuthError
 from bot.slack.cards import (
     CASE_BLOCK_PREFIX,
     DISMISS_MODAL,
-    DISMISS_OPTIONS,
     EDIT_MODAL,
     NOTE_BLOCK,
     NOTE_INPUT,
@@ -34,7 +34,6 @@ from bot.slack.cards import (
 from bot.workflow import ActionResult, Workflow
 
 log = logging.getLogger(__name__)
-DISMISS_REASONS = {value for value, _ in DISMISS_OPTIONS}
 
 
 def case_id_of(action: dict[str, Any]) -> int:

@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -32,7 +30,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.clock import parse_iso
+from bot.cases import DISMISS_REASONS
+from bot.clock import local_label, parse_iso
 from bot.redact import escape_mrkdwn, mask_personal_data
 
 POST_TEXT_LIMIT = 600
@@ -65,8 +64,7 @@ def link(url: str, label: str) -> str:
 def _when(value: str | None, zone: str) -> str:
     if not value:
         return "—"
-    instant: datetime = parse_iso(value).astimezone(ZoneInfo(zone))
-    return instant.strftime("%a %d %b %H:%M %Z")
+    return local_label(parse_iso(value), zone)
 
 
 def case_card(
@@ -227,11 +225,11 @@ def edit_modal(case: Mapping[str, Any]) -> View:
     )
 
 
-DISMISS_OPTIONS = (
-    ("not_a_complaint", "Not a complaint"),
-    ("spam", "Spam"),
-    ("duplicate", "Duplicate"),
-)
+DISMISS_LABELS = {
+    "not_a_complaint": "Not a complaint",
+    "spam": "Spam",
+    "duplicate": "Duplicate",
+}
 
 
 def _one_input_modal(
@@ -250,7 +248,7 @@ def _one_input_modal(
 def dismiss_modal(case_id: int) -> View:
     reasons = RadioButtonsElement(
         action_id=REASON_INPUT,
-        options=[Option(value=v, label=label) for v, label in DISMISS_OPTIONS],
+        options=[Option(value=r, label=DISMISS_LABELS[r]) for r in DISMISS_REASONS],
     )
     block = InputBlock(
         block_id=REASON_BLOCK,
