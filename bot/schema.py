@@ -248,7 +248,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "model_dir": Key(str, "data/classifier", "trained head/adapter shipped in data/"),
         "threshold": Key(float, 0.5, "complaint probability threshold", _probability),
         "batch_size": Key(int, 64, "posts per inference batch", _positive),
-        "quantize": Key(bool, True, "dynamic int8 quantization of linear layers"),
+        "quantize": Key(bool, True, "int8 onnxruntime fast path; false = the fp32 torch network"),
         "max_length": Key(int, 128, "tokens per post", _positive),
     },
     "policy": {

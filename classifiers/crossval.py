@@ -38,10 +38,39 @@ def _report(fold: int, line: str) -> None:
     print(f"fold {fold}: {line}", file=sys.stderr, flush=True)
 
 
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``key=value`` recipe overrides (``num_layers=6``), typed after TrainParams' defaults."""
+    from dataclasses import fields
+
+    from classifiers.train import TrainParams
+
+    defaults = {f.name: getattr(TrainParams(), f.name) for f in fields(TrainParams)}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in defaults:
+            keys = ", ".join(sorted(defaults))
+            raise SystemExit(f"--set {pair!r}: expected KEY=VALUE with KEY one of {keys}")
+        default = defaults[key]
+        if isinstance(default, bool):
+            out[key] = value.lower() in {"1", "true", "yes"}
+        elif isinstance(default, tuple):
+            out[key] = tuple(v for v in value.split(",") if v)
+        else:
+            out[key] = type(default)(value)
+    return out
+
+
 def run(
-    data: Path, folds: int, only: list[int] | None, save_fold0: Path | None, base_model: str
+    data: Path,
+    folds: int,
+    only: list[int] | None,
+    save_fold0: Path | None,
+    base_model: str,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Train and score each fold with the default recipe; returns a JSON-ready summary."""
+    """Train and score each fold with the default recipe (or ``overrides``); returns a JSON-ready
+    summary, including each held-out post's probability for threshold and ensemble studies."""
     import torch
 
     from classifiers.artefacts import write_artefacts
@@ -54,7 +83,8 @@ def run(
     from transformers import AutoTokenizer
 
     texts, labels = load_binary_csv(data)
-    params = TrainParams()
+    overrides = overrides or {}
+    params = TrainParams(**overrides)
     base = resolve_base_model(base_model)
     tokenizer = AutoTokenizer.from_pretrained(base)
     from classifiers.metrics import binary_scores
@@ -74,9 +104,10 @@ def run(
         )
         logits = predict_logits(trained.net, tokenize(tokenizer, [texts[i] for i in held], 128), 64)
         probs = [1.0 / (1.0 + math.exp(-z)) for z in logits]
-        scores = binary_scores([labels[i] for i in held], probs)
+        scores: dict[str, Any] = dict(binary_scores([labels[i] for i in held], probs))
         scores.update(fold=k, train_seconds=round(trained.seconds, 1))
         print(json.dumps(scores), flush=True)
+        scores["held_out"] = {"index": held, "probability": [round(p, 5) for p in probs]}
         results.append(scores)
         if k == 0 and save_fold0 is not None:
             extra = {"cv_fold": {"folds": folds, "fold": 0, "seed": params.seed, "data": data.name}}
@@ -88,6 +119,7 @@ def run(
         "sha256": file_sha256(data),
         "folds": folds,
         "seed": params.seed,
+        "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()},
         "macro_f1_mean": statistics.mean(f1s),
         "macro_f1_sd": statistics.stdev(f1s) if len(f1s) > 1 else 0.0,
         "per_fold": results,
@@ -103,14 +135,18 @@ def main() -> None:
     parser.add_argument("--save-fold0", type=Path, help="keep the fold-0 model in this folder")
     parser.add_argument("--output", type=Path, help="write the summary JSON here")
     parser.add_argument("--base-model", default="")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override the recipe"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    summary = run(args.data, args.folds, args.only, args.save_fold0, args.base_model)
+    overrides = parse_overrides(args.set)
+    summary = run(args.data, args.folds, args.only, args.save_fold0, args.base_model, overrides)
     summary["seconds"] = round(time.perf_counter() - started, 1)
-    text = json.dumps(summary, indent=2, sort_keys=True)
     if args.output:
-        args.output.write_text(text + "\n", encoding="utf-8")
-    print(text)
+        args.output.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", "utf-8")
+    brief = {k: v for k, v in summary.items() if k != "per_fold"}
+    print(json.dumps(brief, indent=2, sort_keys=True))
 
 
 if __name__ == "__main__":

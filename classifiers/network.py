@@ -5,7 +5,6 @@ Imports torch at module level, so only import this module lazily (the CLI must s
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -89,30 +88,6 @@ def merge_lora(net: ComplaintNet, tensors: dict[str, torch.Tensor], scaling: flo
             a = tensors[f"{name}.A"].float()
             b = tensors[f"{name}.B"].float()
             linear.weight += scaling * (b @ a)
-
-
-def quantize(encoder: nn.Module) -> nn.Module:
-    """Dynamic int8 quantization (weights int8, activations quantized on the fly, one scale per
-    tensor) of every Linear except the feed-forward down-projections: their GELU inputs have
-    outliers that stretch the scale. Measured on 1,200 posts against fp32: quantizing all Linears
-    moved probabilities by 0.018 on average and flipped 1.0 % of verdicts; sparing the
-    down-projections, 0.004 and 0.1 %, for about 20 % less speed-up."""
-    from torch.ao.quantization import quantize_dynamic
-
-    names = {
-        name
-        for name, module in encoder.named_modules()
-        if isinstance(module, nn.Linear) and not _is_ffn_down_projection(name)
-    }
-    with warnings.catch_warnings():
-        # torch.ao.quantization is deprecated in favour of torchao but still works; avoid the noise.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        return quantize_dynamic(encoder, names, dtype=torch.qint8)
-
-
-def _is_ffn_down_projection(name: str) -> bool:
-    return name.endswith(".output.dense") and not name.endswith("attention.output.dense")
 
 
 def pad_batch(

@@ -34,6 +34,7 @@ from classifiers.model import (
     build_network,
     category_features,
     flag_features,
+    keyword_counts,
     resolve_base_model,
 )
 from classifiers.network import ComplaintNet, predict_features
@@ -86,7 +87,7 @@ def fit_category_head(
     torch.manual_seed(seed)
     texts = [e.text for e in examples]
     pooled, mid = predict_features(net, tokenize(tokenizer, texts, max_length), 64)
-    features = category_features(pooled, mid, texts)
+    features = category_features(pooled, mid, keyword_counts(texts))
     targets = torch.tensor([CATEGORIES.index(e.category) for e in examples])
     counts = torch.bincount(targets, minlength=len(CATEGORIES)).float().clamp(min=1.0)
     weights = counts.sum() / (len(CATEGORIES) * counts)

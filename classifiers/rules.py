@@ -104,6 +104,50 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"dangerous",
         r"hazard(?:ous)?",
         r"fire hazard",
+        r"scorch(?:ed|es|ing|marks?)?",
+        r"first aid",
+        r"epi ?-?pens?",
+        r"jolt(?:ed|s)?",
+        r"tingl(?:e|es|ed|ing)",
+        r"numb(?:ness)?",
+        r"knock(?:ed|s|ing)? (?:\w+ ){0,2}(?:over|down)",
+        r"shatter(?:ed|s|ing)?",
+        r"(?:a|the) cut (?:on|in|across)",
+        r"nick(?:ed|s)? (?:[\w']+ ){0,3}(?:hand|finger|thumb|arm|leg|skin|face)",
+        r"(?:came|come|comes|coming) loose",
+        r"(?:nearly|almost) (?:fell|fall|hit|crushed|crushing|trapped)",
+        r"didn'?t fall",
+        r"(?:fell|fall|falls|falling) (?:off|from|out)",
+        r"(?:my|our|the) (?:kids?|children|toddlers?|baby|son|daughter) (?:were|was) "
+        r"(?:playing|standing|sitting|right)",
+        r"cpsc",
+        r"consumer product safety",
+        r"(?:got|get|gets|was|were|been|getting) (?:hit|struck|knocked|pinned|trapped)",
+        r"(?:hit|struck) (?:him|her|them|me|us|my|our|his|a (?:child|kid|boy|girl|woman|man))",
+        r"(?:slipped|went|sank|go) under(?: the)? water",
+        r"drown\w*",
+        r"(?:missed|miss|missing) (?:[\w']+ ){1,6}by (?:about |only |just |less than )?"
+        r"(?:an? |one |two |a few )?(?:inch|inches|foot|feet|cm|hair|second|seconds)",
+        r"(?:nearly|almost|just) (?:missed|struck|ran over|run over|clipped)",
+        r"(?:nearly|almost) (?:pinned|crushed|trapped|strangled)",
+        r"(?:stepped on|trampled)",
+        r"(?:fell|fall|falls) and",
+        r"went down hard",
+        r"911|nhtsa",
+        r"(?:fingers?|hand|thumb|toes?|arm|leg|head) (?:\w+ ){0,2}(?:caught|trapped|stuck|pinched)",
+        r"pinch(?:ed|es|ing)?",
+        r"caught in (?:the|a|its) (?:hinge|mechanism|door|gap|spokes|wheel)",
+        r"swell(?:s|ed|ing)?|swollen",
+        r"puff(?:ed|s|ing)? (?:up|shut)",
+        r"antihistamines?|benadryl|epinephrine",
+        r"scrap(?:e|ed|es) (?:\w+ ){0,2}(?:knee|knees|cheek|face|arm|elbow|hand|leg|chin)",
+        r"(?:tipped|threw|thrown|flung|dumped) (?:\w+ ){0,2}(?:onto|into|out|off)",
+        r"(?:cracked|broke|broken|fractured|busted) (?:a |my |his |her |their )?"
+        r"(?:wrist|rib|ribs|hip|collarbone|jaw|skull|elbow|knee)",
+        r"(?:buckle|harness|straps?|latch|brake|brakes) (?:\w+ ){0,2}"
+        r"(?:released|came undone|failed|snapped|gave out|let go)",
+        r"halfway out",
+        r"(?:reversed|backed|drove|ran|crashed) (?:into|over) (?:my|our|the|a)",
     ),
     "legal": (
         r"lawyers?",
@@ -148,6 +192,23 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"clra",
         r"(?:civ(?:il)?\.? code )?(?:§ ?)?1782",
         r"demand letter",
+        r"privacy protection agency",
+        r"cppa",
+        r"(?:complaint|report|claim) (?:is |was |has been |been )?(?:filed|lodged|submitted)",
+        r"fil(?:e|ed|es|ing) (?:a |an )?(?:formal |official )?(?:complaint|report|claim)",
+        r"americans with disabilities act",
+        r"advocates?",
+        r"agency",
+        r"ombudsman",
+        r"(?:fairness|protection|warranty|privacy|rights|renewal|consumer) act",
+        r"magnuson",
+        r"song-beverly",
+        r"lemon law",
+        r"claw(?:ed|ing|s)? (?:it |the (?:money|payment|charge) )?back",
+        r"paralegal",
+        r"arbitration",
+        r"judge",
+        r"(?:legal )?counsel",
         r"report(?:ing)? you to",
     ),
     "privacy_request": (
@@ -169,6 +230,13 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"right to (?:know|delete|access|be forgotten)",
         r"(?:data|privacy|access|deletion) request",
         r"copy of (?:all )?(?:the )?(?:my )?(?:personal )?(?:data|info|information)",
+        r"opt (?:me|us|my \w+) out",
+        r"(?:do not|don't|dont) (?:sell|share)",
+        r"(?:stop|quit) (?:selling|sharing) (?:my|our)",
+        r"(?:turn off|stop|disable) (?:\w+ ){0,2}tracking",
+        r"(?:stored|collected|kept|saved|hold|have) (?:\w+ ){0,2}(?:about|on) me",
+        r"(?:sharing|share|sell|selling|sold|shared) (?:my|our) (?:\w+ ){0,3}"
+        r"(?:with|to) (?:advertisers|third parties|partners|marketing|data brokers)",
     ),
     "data_exposure": (
         r"(?:someone|somebody|some one) else'?s",
@@ -187,7 +255,22 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r" (?:emails|lists?|records|data|details|addresses|phone numbers)",
         r"spreadsheet",
         r"breach",
-        r"leak(?:ed|ing|s)?",
+        r"(?:data|privacy|security) leaks?",
+        r"leak(?:ed|ing|s)? (?:\w+ ){0,2}(?:data|info|information|details|address(?:es)?|emails?"
+        r"|names?|phone numbers?|card)",
+        r"(?:data|info|information|details|address(?:es)?|emails?|names?|phone numbers?) "
+        r"(?:\w+ ){0,2}leak(?:ed|ing|s)?",
+        r"can see (?:\w+ ){0,2}(?:her|his|their|someone'?s?|a stranger'?s) "
+        r"(?:orders?|address(?:es)?|details|account|info|names?|history)",
+        r"(?:invoice|receipt|label|packing slip|order|confirmation|email|pdf)s? (?:\w+ ){0,2}"
+        r"for (?:a|some|another|an?other) (?:guy|woman|man|person|lady|customer|stranger)",
+        r"(?:guy|woman|man|person|lady|customer|stranger) named",
+        r"merged with",
+        r"(?:anyone|anybody|everyone|everybody)'?s (?:invoices?|orders?|accounts?|data|details"
+        r"|address(?:es)?|receipts?)",
+        r"addressed to (?:someone|somebody|a stranger|another|a different)",
+        r"(?:their|his|her) (?:full )?(?:name|phone(?: number)?|home address|address|order list"
+        r"|order history|orders|email(?: address)?)",
         r"exposed",
         r"each other'?s (?:orders?|accounts?|data|details|addresses|info)",
         r"(?:see|seeing|saw|shows?|showed|showing) (?:\w+ ){0,3}"
@@ -197,7 +280,10 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
 }
 
 # Abbreviations that only mean harm in capitals ("ER", not "er").
-CASED_FLAG_PATTERNS: dict[str, tuple[str, ...]] = {"safety": (r"ER", r"A&E", r"ICU")}
+CASED_FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
+    "safety": (r"ER", r"A&E", r"ICU"),
+    "legal": (r"ADA", r"DCA", r"AG"),
+}
 
 _FLAG_REGEXES = {name: _compile(patterns) for name, patterns in FLAG_PATTERNS.items()}
 _CASED_REGEXES = {

@@ -36,9 +36,9 @@ log = logging.getLogger(__name__)
 class TrainParams:
     """The training recipe; every field is recorded in the artefact's meta.json."""
 
-    num_layers: int = 4
-    lora_r: int = 8
-    lora_alpha: int = 16
+    num_layers: int = 6
+    lora_r: int = 16
+    lora_alpha: int = 32
     lora_dropout: float = 0.1
     learning_rate: float = 1e-3
     head_learning_rate: float = 2e-3
@@ -47,8 +47,8 @@ class TrainParams:
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1
     max_length: int = 128
-    class_weighting: bool = False
-    mention_dropout: float = 0.3
+    class_weighting: bool = True
+    mention_dropout: float = 0.0
     seed: int = 13
     targets: tuple[str, ...] = field(default=LORA_TARGETS)
 
