@@ -106,8 +106,10 @@ def main() -> None:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the shipped path alone
 
     fp32 = TransformerClassifier(LocalClassifierSettings(model_dir=MODEL_DIR), quantized=False)
-    naive_probabilities(fp32, fp32.net, sample[:64])
-    baseline = throughput(lambda t: naive_probabilities(fp32, fp32.net, t), sample, args.repeats)
+    naive_net = fp32.net
+    assert naive_net is not None  # the fp32 classifier keeps its torch network
+    naive_probabilities(fp32, naive_net, sample[:64])
+    baseline = throughput(lambda t: naive_probabilities(fp32, naive_net, t), sample, args.repeats)
     fp32_tuned = throughput(fp32.classify, sample, args.repeats)
 
     _, held = fold_indices(labels, 5, 13, 0)
