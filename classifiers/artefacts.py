@@ -1,4 +1,4 @@
-"""Reading and writing the shipped classifier folder (meta.json + adapter.safetensors).
+"""Reading and writing the shipped classifier folder (meta.json + weights.safetensors).
 
 No torch import at module level; the tensor helpers import it when called.
 """
@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     import torch
 
 META_FILE = "meta.json"
-WEIGHTS_FILE = "adapter.safetensors"
-FORMAT = "complaintbot-classifier/1"
+WEIGHTS_FILE = "weights.safetensors"
+# /2: full fine-tune shipped as low-rank weight changes (/1 held LoRA adapters).
+FORMAT = "complaintbot-classifier/2"
 
 
 def read_meta(model_dir: Path) -> dict[str, Any]:
@@ -39,12 +40,17 @@ def read_meta(model_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise ModelNotFound("model_dir", model_dir, f"unreadable {META_FILE}: {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelNotFound("model_dir", model_dir, f"{META_FILE} is not a {FORMAT} file")
+        raise ModelNotFound(
+            "model_dir",
+            model_dir,
+            f"{META_FILE} is not a {FORMAT} file (an older version's model?); "
+            "run `complaintbot train`",
+        )
     return meta
 
 
 def read_weights(model_dir: Path) -> dict[str, torch.Tensor]:
-    """The adapter, complaint head and category head tensors."""
+    """The weight changes and the complaint, category and flag head tensors."""
     from safetensors.torch import load_file
 
     try:

@@ -196,8 +196,8 @@ def _default_training_csv() -> Path:
     "--layers",
     type=click.IntRange(1, 6),
     default=None,
-    help="Encoder layers to keep (default 6; 4 runs about 1.5x faster and scored about a point "
-    "lower in cross-validated macro-F1, see docs/model-card.md).",
+    help="Encoder layers to keep (default 6; fewer run faster and score lower, "
+    "see docs/model-card.md).",
 )
 def train_command(
     config_path: Path | None,

@@ -54,8 +54,6 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
         default = defaults[key]
         if isinstance(default, bool):
             out[key] = value.lower() in {"1", "true", "yes"}
-        elif isinstance(default, tuple):
-            out[key] = tuple(v for v in value.split(",") if v)
         else:
             out[key] = type(default)(value)
     return out
@@ -72,24 +70,22 @@ def run(
     """Train and score each fold with the default recipe (or ``overrides``); returns a JSON-ready
     summary, including each held-out post's probability for threshold and ensemble studies."""
     import torch
+    from transformers import AutoTokenizer
 
     from classifiers.artefacts import write_artefacts
-    from classifiers.model import resolve_base_model
+    from classifiers.metrics import binary_scores
+    from classifiers.model import build_network, resolve_base_model
     from classifiers.network import predict_logits
     from classifiers.pipeline import assemble, labelled_complaint_examples
     from classifiers.train import TrainParams, fit, tokenize
 
     torch.set_num_threads(2)
-    from transformers import AutoTokenizer
-
     texts, labels = load_binary_csv(data)
     overrides = overrides or {}
     params = TrainParams(**overrides)
     base = resolve_base_model(base_model)
     tokenizer = AutoTokenizer.from_pretrained(base)
-    from classifiers.metrics import binary_scores
-
-    own_texts, own_labels = labelled_complaint_examples()
+    own_texts, own_labels, own_categories = labelled_complaint_examples()
     results = []
     for k in range(folds):
         if only is not None and k not in only:
@@ -101,17 +97,20 @@ def run(
             base,
             params,
             functools.partial(_report, k),
+            categories=[-1] * len(train_idx) + own_categories,
         )
-        logits = predict_logits(trained.net, tokenize(tokenizer, [texts[i] for i in held], 128), 64)
-        probs = [1.0 / (1.0 + math.exp(-z)) for z in logits]
+        extra = {"cv_fold": {"folds": folds, "fold": k, "seed": params.seed, "data": data.name}}
+        meta, tensors = assemble(trained, [], extra)
+        # Score the network as it ships (low-rank changes merged), not the one in memory.
+        shipped = build_network(base, meta, tensors)
+        held_ids = tokenize(tokenizer, [texts[i] for i in held], params.max_length)
+        probs = [1.0 / (1.0 + math.exp(-z)) for z in predict_logits(shipped, held_ids, 64)]
         scores: dict[str, Any] = dict(binary_scores([labels[i] for i in held], probs))
         scores.update(fold=k, train_seconds=round(trained.seconds, 1))
         print(json.dumps(scores), flush=True)
         scores["held_out"] = {"index": held, "probability": [round(p, 5) for p in probs]}
         results.append(scores)
         if k == 0 and save_fold0 is not None:
-            extra = {"cv_fold": {"folds": folds, "fold": 0, "seed": params.seed, "data": data.name}}
-            meta, tensors = assemble(trained, [], extra)
             write_artefacts(save_fold0, meta, tensors)
     f1s = [r["macro_f1"] for r in results]
     return {
@@ -119,7 +118,7 @@ def run(
         "sha256": file_sha256(data),
         "folds": folds,
         "seed": params.seed,
-        "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()},
+        "overrides": overrides,
         "macro_f1_mean": statistics.mean(f1s),
         "macro_f1_sd": statistics.stdev(f1s) if len(f1s) > 1 else 0.0,
         "per_fold": results,

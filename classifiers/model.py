@@ -1,4 +1,4 @@
-"""The shipped complaint classifier: fine-tuned MiniLM (LoRA merged, int8) + category head + rules.
+"""The shipped complaint classifier: fine-tuned MiniLM (changes merged, int8) + heads + rules.
 
 Imports torch at module level: import this module lazily (``classifiers.load_classifier``).
 """
@@ -23,7 +23,7 @@ from classifiers.network import (
     default_base_model,
     hidden_size,
     load_encoder,
-    merge_lora,
+    merge_deltas,
     quiet_transformers,
 )
 from classifiers.rules import category_hits, risk_flags
@@ -113,7 +113,7 @@ class CategoryHead(nn.Module):
 def build_network(
     base_path: str, meta: dict[str, Any], tensors: dict[str, torch.Tensor]
 ) -> ComplaintNet:
-    """fp32 network with the adapter merged and the complaint head loaded."""
+    """fp32 network with the shipped fine-tuning changes merged and the complaint head loaded."""
     quiet_transformers()
     try:
         encoder = load_encoder(base_path, int(meta["num_layers"]))
@@ -124,14 +124,14 @@ def build_network(
         raise ModelNotFound(
             "base_model",
             base_path,
-            f"hidden size {width} does not match the trained adapter "
+            f"hidden size {width} does not match the trained model "
             f"({meta['hidden_size']}); retrain or point to the base it was trained on",
         )
     net = ComplaintNet(encoder, width)
     try:
-        merge_lora(net, tensors, float(meta["lora_scaling"]))
+        merge_deltas(net, tensors)
     except (KeyError, RuntimeError, ValueError) as exc:
-        problem = f"the trained adapter does not fit this base model: {exc}"
+        problem = f"the trained model does not fit this base model: {exc}"
         raise ModelNotFound("base_model", base_path, problem) from exc
     with torch.no_grad():
         net.head.weight.copy_(tensors["head.weight"])

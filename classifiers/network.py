@@ -11,7 +11,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-LORA_TARGETS = ("query", "key", "value", "dense")
 MID_LAYER = 2
 
 
@@ -76,18 +75,21 @@ def hidden_size(encoder: nn.Module) -> int:
     return int(getattr(encoder, "config").hidden_size)  # noqa: B009 - nn.Module hides config
 
 
-def merge_lora(net: ComplaintNet, tensors: dict[str, torch.Tensor], scaling: float) -> None:
-    """Fold the LoRA deltas into the frozen weights (W += s·B·A) so inference pays nothing."""
-    modules = dict(net.encoder.named_modules())
-    names = sorted({key.rsplit(".", 1)[0] for key in tensors if key.startswith("lora.")})
+def merge_deltas(net: ComplaintNet, tensors: dict[str, torch.Tensor]) -> None:
+    """Add the shipped fine-tuning changes to the base weights: ``delta.NAME.A``/``.B`` pairs as
+    W += B·A, any other ``delta.NAME`` as it is. Inference pays nothing for the low-rank form."""
+    params = dict(net.encoder.named_parameters())
     with torch.no_grad():
-        for name in names:
-            linear = modules[name.removeprefix("lora.")]
-            if not isinstance(linear, nn.Linear):
-                raise ValueError(f"adapter targets {name}, which is not a Linear layer")
-            a = tensors[f"{name}.A"].float()
-            b = tensors[f"{name}.B"].float()
-            linear.weight += scaling * (b @ a)
+        for key, value in tensors.items():
+            if not key.startswith("delta.") or key.endswith(".B"):
+                continue
+            name = key.removeprefix("delta.").removesuffix(".A")
+            if name not in params:
+                raise ValueError(f"the shipped change {key} names no encoder parameter")
+            change = value.float()
+            if key.endswith(".A"):
+                change = tensors[f"delta.{name}.B"].float() @ change
+            params[name].add_(change)
 
 
 def pad_batch(

@@ -1,4 +1,4 @@
-"""End-to-end training: complaint adapter, category head, artefacts on disk.
+"""End-to-end training: complaint network, category and flag heads, artefacts on disk.
 
 Imports torch at module level: import lazily.
 """
@@ -133,14 +133,21 @@ def flag_thresholds(
 
 
 # The labelled posts are the only in-domain (e-commerce, 2020s, sarcasm-rich) examples; they are
-# repeated so ~260 posts weigh like ~780 next to the 2,750 tweets of the training file.
-LABELLED_REPEATS = 3
+# repeated so ~740 posts weigh like ~1,500 next to the 2,750 tweets of the training file.
+LABELLED_REPEATS = 2
 
 
-def labelled_complaint_examples(path: Path = LABELLED_POSTS) -> tuple[list[str], list[int]]:
-    """Training split of our e-commerce posts (repeated): complaint/non-complaint examples."""
+def labelled_complaint_examples(
+    path: Path = LABELLED_POSTS,
+) -> tuple[list[str], list[int], list[int]]:
+    """Training split of our e-commerce posts (repeated): texts, complaint labels and category
+    indices (``CATEGORIES`` order)."""
     posts = load_labelled_posts(path, "train") * LABELLED_REPEATS
-    return [p.text for p in posts], [p.is_complaint for p in posts]
+    return (
+        [p.text for p in posts],
+        [p.is_complaint for p in posts],
+        [CATEGORIES.index(p.category) for p in posts],
+    )
 
 
 def category_examples(
@@ -164,13 +171,12 @@ def assemble(
     from transformers import AutoTokenizer
 
     params = trained.params
-    tensors = trained.adapter_tensors()
-    inner = trained.inner()
+    tensors = trained.delta_tensors()
     meta: dict[str, Any] = {
         "base_model": "all-MiniLM-L6-v2",
-        "hidden_size": int(inner.head.in_features),
+        "hidden_size": int(trained.net.head.in_features),
         "num_layers": params.num_layers,
-        "lora_scaling": params.lora_alpha / params.lora_r,
+        "delta_rank": params.delta_rank,
         "max_length": params.max_length,
         "categories": list(CATEGORIES),
         "keyword_categories": list(KEYWORD_CATEGORIES),
@@ -228,7 +234,9 @@ def train_and_save(
     texts, labels = load_binary_csv(data)
     progress(f"{data}: {len(texts)} rows, {sum(labels)} complaints")
     background = list(texts)
-    own_texts, own_labels = labelled_complaint_examples()
+    own_texts, own_labels, own_categories = labelled_complaint_examples()
+    topics = [-1] * len(texts) + own_categories
+    topics += [CATEGORIES.index(s.category) if s.category else -1 for s in staff]
     texts = [*texts, *own_texts, *(s.text for s in staff)]
     labels = [*labels, *own_labels, *(s.is_complaint for s in staff)]
     progress(
@@ -237,7 +245,7 @@ def train_and_save(
     )
     random.seed(params.seed)
     base_path = resolve_base_model(base_model)
-    trained = fit(texts, labels, base_path, params, progress)
+    trained = fit(texts, labels, base_path, params, progress, categories=topics)
     extra = {
         "training_data": {
             "file": data.name,

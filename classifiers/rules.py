@@ -148,6 +148,24 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:released|came undone|failed|snapped|gave out|let go)",
         r"halfway out",
         r"(?:reversed|backed|drove|ran|crashed) (?:into|over) (?:my|our|the|a)",
+        r"(?:stinks?|stank|reeks?|reeking|smells?|smelled) (?:\w+ ){0,2}of (?:bleach|ammonia|gas"
+        r"|petrol|solvents?|chemicals?|paint thinner)",
+        r"bleach",
+        r"paint thinner",
+        r"off-?gass(?:ing|es)",
+        r"(?:get|gets|got|getting|give|gives|gave|giving) (?:me |him |her |us |them )?"
+        r"(?:a |bad |splitting |constant )?headaches?",
+        r"sting(?:s|ing)?|stung",
+        r"(?:head|face|skull) (?:vs\.?|versus) ",
+        r"(?:hit|banged|bashed|smacked|cracked|bumped) (?:my|his|her|their|our) (?:head|face)",
+        r"went (?:over|flying) (?:with it|backwards|head ?first)",
+        r"tipped (?:back|backwards)",
+        r"(?:got|get|gets|getting|became|become|was|were|is|fell) (?:really |very |so |violently "
+        r"|seriously )?ill",
+        r"vets?|veterinar\w*",
+        r"(?:closed|shut|slammed|clamped|crushed) (?:on|onto) (?:my|his|her|our|their|the) "
+        r"(?:[\w']+ ){0,2}(?:buggy|pram|stroller|child|kid|son|daughter|baby|hands?|fingers?"
+        r"|arm|leg|foot|head)",
     ),
     "legal": (
         r"lawyers?",
@@ -210,6 +228,12 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"judge",
         r"(?:legal )?counsel",
         r"report(?:ing)? you to",
+        r"distance selling",
+        r"consumer (?:contracts? |rights )?regulations",
+        r"ico",
+        r"information commissioner",
+        r"tak(?:e|es|ing) (?:this|it|you|them) (?:further|higher|to (?:the )?(?:ico|bbb|ftc"
+        r"|regulators?|ombudsman|courts?|tribunal))",
     ),
     "privacy_request": (
         r"(?:delete|erase|remove|wipe)\w* (?:\w+ ){0,3}(?:data|info|information|details|account)",
@@ -235,6 +259,7 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:stop|quit) (?:selling|sharing) (?:my|our)",
         r"(?:turn off|stop|disable) (?:\w+ ){0,2}tracking",
         r"(?:stored|collected|kept|saved|hold|have) (?:\w+ ){0,2}(?:about|on) me",
+        r"what (?:they|you)(?:'ve| have)? (?:shared|collected|stored|got|sold)",
         r"(?:sharing|share|sell|selling|sold|shared) (?:my|our) (?:\w+ ){0,3}"
         r"(?:with|to) (?:advertisers|third parties|partners|marketing|data brokers)",
     ),
@@ -272,6 +297,10 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:their|his|her) (?:full )?(?:name|phone(?: number)?|home address|address|order list"
         r"|order history|orders|email(?: address)?)",
         r"exposed",
+        r"(?:never seen|don'?t recogni[sz]e) (?:[\w']+ ){0,4}"
+        r"(?:names?|addresses|phone numbers|orders)",
+        r"whose (?:are|is) (?:these|this|they)",
+        r"belong(?:s|ed|ing)? to (?:a |some )?(?:stranger|someone else|somebody else|another)",
         r"each other'?s (?:orders?|accounts?|data|details|addresses|info)",
         r"(?:see|seeing|saw|shows?|showed|showing) (?:\w+ ){0,3}"
         r"(?:other|another|someone|somebody|different) (?:\w+ ){0,2}"

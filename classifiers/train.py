@@ -1,35 +1,26 @@
-"""Seeded LoRA fine-tuning of the complaint network on CPU, plus k-fold cross-validation.
+"""Seeded fine-tuning of the complaint network on CPU, and the low-rank form it ships in.
 
 Imports torch at module level: import lazily.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
-from classifiers.data import stratified_folds
-from classifiers.metrics import binary_scores
-from classifiers.network import (
-    LORA_TARGETS,
-    ComplaintNet,
-    hidden_size,
-    load_encoder,
-    pad_batch,
-    predict_logits,
-)
+from bot.models import CATEGORIES
+from classifiers.network import ComplaintNet, hidden_size, load_encoder, pad_batch
 from classifiers.text import normalize, strip_mentions
 
-log = logging.getLogger(__name__)
+# Parameters fine-tuning changes (and ships the changes of): the transformer layers, not the
+# token embeddings.
+TUNED_PREFIX = "encoder.layer."
 
 
 @dataclass(frozen=True)
@@ -37,24 +28,22 @@ class TrainParams:
     """The training recipe; every field is recorded in the artefact's meta.json."""
 
     num_layers: int = 6
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.1
-    learning_rate: float = 1e-3
+    learning_rate: float = 1e-4
     head_learning_rate: float = 2e-3
-    epochs: int = 5
+    epochs: int = 4
     batch_size: int = 16
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1
     max_length: int = 128
     class_weighting: bool = True
-    mention_dropout: float = 0.0
+    mention_dropout: float = 0.3
     seed: int = 13
-    targets: tuple[str, ...] = field(default=LORA_TARGETS)
+    delta_rank: int = 32
+    category_weight: float = 1.0
 
 
 def seed_everything(seed: int) -> None:
-    """Make a run repeatable: same seed, same data order, same initial adapter."""
+    """Make a run repeatable: same seed, same data order, same initial head."""
     random.seed(seed)
     torch.manual_seed(seed)
 
@@ -87,35 +76,41 @@ def _training_batches(
 
 @dataclass
 class TrainedModel:
-    """A trained network (LoRA still separate) and what is needed to save or score it."""
+    """A fine-tuned network and what is needed to save or score it."""
 
-    net: nn.Module
+    net: ComplaintNet
     params: TrainParams
     base_model: str
     seconds: float
 
-    def adapter_tensors(self) -> dict[str, torch.Tensor]:
-        """LoRA A/B matrices (fp16) keyed by encoder module name, plus the fp32 head."""
-        from peft.tuners.lora import Linear as LoraLinear
-
+    def delta_tensors(self) -> dict[str, torch.Tensor]:
+        """What fine-tuning changed in the encoder layers, small enough for git: each weight
+        matrix's change as its best rank-``delta_rank`` factors (SVD; fp16 ``.A``/``.B``), each
+        bias and LayerNorm vector's change in full (fp32), plus the fp32 head."""
+        base = dict(load_encoder(self.base_model, self.params.num_layers).named_parameters())
         tensors: dict[str, torch.Tensor] = {}
-        prefix = "base_model.model.encoder."
-        for name, module in self.net.named_modules():
-            if isinstance(module, LoraLinear):
-                short = name.removeprefix(prefix)
-                lora_a, lora_b = module.lora_A["default"], module.lora_B["default"]
-                assert isinstance(lora_a, nn.Linear) and isinstance(lora_b, nn.Linear)
-                tensors[f"lora.{short}.A"] = lora_a.weight.detach().half()
-                tensors[f"lora.{short}.B"] = lora_b.weight.detach().half()
-        head = self.inner().head
+        with torch.no_grad():
+            for name, tuned in self.net.encoder.named_parameters():
+                if not name.startswith(TUNED_PREFIX):
+                    continue
+                change = tuned.detach().float() - base[name].detach().float()
+                if change.dim() == 2:
+                    b, a = low_rank_factors(change, self.params.delta_rank)
+                    tensors[f"delta.{name}.A"] = a.half()
+                    tensors[f"delta.{name}.B"] = b.half()
+                else:
+                    tensors[f"delta.{name}"] = change
+        head = self.net.head
         tensors["head.weight"] = head.weight.detach().float().clone()
         tensors["head.bias"] = head.bias.detach().float().clone()
         return {k: v.contiguous() for k, v in tensors.items()}
 
-    def inner(self) -> ComplaintNet:
-        model = self.net.base_model.model  # type: ignore[union-attr]
-        assert isinstance(model, ComplaintNet)
-        return model
+
+def low_rank_factors(matrix: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, A) with B @ A the best rank-``rank`` approximation of ``matrix`` (truncated SVD)."""
+    u, s, vh = torch.linalg.svd(matrix, full_matrices=False)
+    rank = min(rank, s.numel())
+    return u[:, :rank] * s[:rank], vh[:rank]
 
 
 def fit(
@@ -124,44 +119,42 @@ def fit(
     base_model: str,
     params: TrainParams,
     progress: Callable[[str], None] | None = None,
+    categories: Sequence[int] = (),
 ) -> TrainedModel:
-    """Fine-tune LoRA adapters on the (truncated) encoder and a fresh head; seeded."""
-    from peft import LoraConfig, get_peft_model
+    """Fine-tune every weight of the (truncated) encoder's layers and a fresh head; seeded.
+    The token embeddings stay frozen: they hold half the parameters and, left as they are,
+    need not be shipped. With ``category_weight`` > 0, rows with a category index in
+    ``categories`` (-1: none) also train a throw-away category head, so the sentence vector
+    keeps what a post is about (the shipped category head is fit on it afterwards)."""
     from transformers import AutoTokenizer
 
     started = time.perf_counter()
     seed_everything(params.seed)
     tokenizer = AutoTokenizer.from_pretrained(base_model)
     token_ids = tokenize(tokenizer, texts, params.max_length)
-    # Same posts without @handles: in the training file nearly every complaint @mentions a
-    # brand, so without this the model reads "no handle" as "not a complaint".
+    # The same posts without @handles, for mention dropout: in the training file nearly every
+    # complaint @mentions a brand.
     bare_ids = tokenize(tokenizer, texts, params.max_length, drop_mentions=True)
     encoder = load_encoder(base_model, params.num_layers)
     net = ComplaintNet(encoder, hidden_size(encoder))
-    pattern = r".*encoder\.layer\.\d+\..*\.(" + "|".join(params.targets) + ")$"
-    config = LoraConfig(
-        r=params.lora_r,
-        lora_alpha=params.lora_alpha,
-        lora_dropout=params.lora_dropout,
-        target_modules=pattern,
-        modules_to_save=None,
-    )
-    model = get_peft_model(net, config)
-    head_params = list(net.head.parameters())
-    for p in head_params:
-        p.requires_grad = True
+    tuned = []
+    for name, p in net.encoder.named_parameters():
+        p.requires_grad = name.startswith(TUNED_PREFIX)
+        if p.requires_grad:
+            tuned.append(p)
 
     y = torch.tensor(labels, dtype=torch.float32)
     positives = float(y.sum())
     pos_weight = (len(y) - positives) / max(positives, 1.0) if params.class_weighting else 1.0
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight))
-
-    head_ids = {id(p) for p in head_params}
-    lora_params = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
+    topics = torch.tensor(list(categories) or [-1] * len(texts))
+    topic_head = nn.Linear(hidden_size(encoder), len(CATEGORIES))
+    topic_loss = nn.CrossEntropyLoss(ignore_index=-1)
+    heads = [*net.head.parameters(), *topic_head.parameters()]
     optimizer = torch.optim.AdamW(
         [
-            {"params": lora_params, "lr": params.learning_rate},
-            {"params": head_params, "lr": params.head_learning_rate},
+            {"params": tuned, "lr": params.learning_rate},
+            {"params": heads, "lr": params.head_learning_rate},
         ],
         weight_decay=params.weight_decay,
     )
@@ -174,7 +167,7 @@ def fit(
         optimizer,
         lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
     )
-    model.train()
+    net.train()
     for epoch in range(params.epochs):
         running = 0.0
         batches = _training_batches(lengths, params.batch_size, rng)
@@ -184,8 +177,10 @@ def fit(
                 for i in batch
             ]
             ids, mask = pad_batch(rows, range(len(rows)))
-            logits = model(ids, mask)
-            loss = loss_fn(logits, y[batch])
+            pooled = net.dropout(net.pooled(ids, mask))
+            loss = loss_fn(net.head(pooled).squeeze(-1), y[batch])
+            if params.category_weight > 0 and bool((topics[batch] >= 0).any()):
+                loss = loss + params.category_weight * topic_loss(topic_head(pooled), topics[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -196,63 +191,10 @@ def fit(
                 f"epoch {epoch + 1}/{params.epochs}: loss {running / len(batches):.4f} "
                 f"({time.perf_counter() - started:.0f}s)"
             )
-    model.eval()
-    return TrainedModel(model, params, base_model, time.perf_counter() - started)
-
-
-def score_trained(
-    trained: TrainedModel, texts: Sequence[str], labels: Sequence[int], threshold: float = 0.5
-) -> dict[str, float]:
-    """Score the unmerged fp32 network on held-out texts."""
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(trained.base_model)
-    ids = tokenize(tokenizer, texts, trained.params.max_length)
-    logits = predict_logits(trained.net, ids, 64)
-    probs = [1.0 / (1.0 + math.exp(-z)) for z in logits]
-    return binary_scores(labels, probs, threshold)
-
-
-def cross_validate(
-    texts: Sequence[str],
-    labels: Sequence[int],
-    base_model: str,
-    params: TrainParams,
-    folds: int = 5,
-    only: Sequence[int] | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> list[dict[str, float]]:
-    """k-fold CV (stratified, seeded); returns one score dict per fold run."""
-    results = []
-    splits = stratified_folds(labels, folds, params.seed)
-    for k, held in enumerate(splits):
-        if only is not None and k not in only:
-            continue
-        held_set = set(held)
-        train_idx = [i for i in range(len(texts)) if i not in held_set]
-        trained = fit(
-            [texts[i] for i in train_idx],
-            [labels[i] for i in train_idx],
-            base_model,
-            params,
-            progress,
-        )
-        scores = score_trained(trained, [texts[i] for i in held], [labels[i] for i in held])
-        scores["fold"] = k
-        scores["train_seconds"] = trained.seconds
-        if progress is not None:
-            progress(json.dumps(scores))
-        results.append(scores)
-    return results
+    net.eval()
+    return TrainedModel(net, params, base_model, time.perf_counter() - started)
 
 
 def params_dict(params: TrainParams) -> dict[str, object]:
     """JSON-friendly view of the recipe."""
-    out = asdict(params)
-    out["targets"] = list(params.targets)
-    return out
-
-
-def write_json(path: Path, payload: object) -> None:
-    """Write JSON with a trailing newline (stable diffs)."""
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return asdict(params)

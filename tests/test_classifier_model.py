@@ -106,21 +106,19 @@ def test_batch_results_keep_input_order(classifier: object) -> None:
     assert classifier.classify([]) == []  # type: ignore[attr-defined]
 
 
-def test_category_accuracy_on_heldout_posts_holds_its_level(classifier: object) -> None:
-    # The target is 0.85; the shipped model measures 0.825 on the 456 held-back posts
-    # (0.81 on the blind batch 8). This floor guards against regressions until the target is
-    # met (then raise it to 0.85).
+def test_category_accuracy_on_heldout_posts_meets_the_target(classifier: object) -> None:
+    # The target; see docs/model-card.md for the measured figure.
     posts = load_labelled_posts(split="heldout")
     results = classifier.classify([p.text for p in posts])  # type: ignore[attr-defined]
     correct = sum(r.category == p.category for r, p in zip(results, posts, strict=True))
-    assert correct / len(posts) >= 0.80
+    assert correct / len(posts) >= 0.85
 
 
 @pytest.mark.parametrize("flag", ["safety", "legal"])
 def test_heldout_safety_and_legal_posts_are_flagged(classifier: object, flag: str) -> None:
     # Every held-back safety and legal post is caught, but the rules have been widened for
-    # the misses of earlier rounds: on the last blind batch (8) recall was safety 23/30 and
-    # legal 28/30 before that. See docs/model-card.md before reading this as 100 %.
+    # the misses of earlier rounds: on the last blind batch (9) recall was safety 22/25 and
+    # legal 24/26 before that. See docs/model-card.md before reading this as 100 %.
     posts = [p for p in load_labelled_posts(split="heldout") if flag in p.flags]
     assert len(posts) >= 70
     results = classifier.classify([p.text for p in posts])  # type: ignore[attr-defined]
@@ -244,8 +242,8 @@ def test_training_is_seeded_and_writes_a_loadable_model(tmp_path: Path) -> None:
     train_and_save(data, second, params=params)
     assert meta["num_layers"] == 1
     assert meta["training_data"]["rows"] == len(rows)
-    a = load_file(str(first / "adapter.safetensors"))
-    b = load_file(str(second / "adapter.safetensors"))
+    a = load_file(str(first / "weights.safetensors"))
+    b = load_file(str(second / "weights.safetensors"))
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert {"head.weight", "category.linear.weight", "flags.linear.weight"} <= set(a)
@@ -271,7 +269,7 @@ def test_int8_path_is_as_accurate_as_fp32_on_heldout_posts(classifier: object) -
         pairs = zip(results, posts, strict=True)
         return sum(r.is_complaint == bool(p.is_complaint) for r, p in pairs) / len(posts)
 
-    # Within half a point of fp32 (the bar); measured 0.888 int8 vs 0.875 fp32.
+    # Within half a point of fp32 (the bar); see docs/model-card.md for the figures.
     assert accuracy(fast) >= accuracy(slow) - 0.005
     flips = sum(a.is_complaint != b.is_complaint for a, b in zip(fast, slow, strict=True))
     assert 0 < flips <= len(texts) * 0.03

@@ -216,7 +216,7 @@ def test_missing_model_dir_names_the_setting_and_path(tmp_path: Path) -> None:
 
 def test_model_dir_without_weights_is_reported(tmp_path: Path) -> None:
     (tmp_path / "meta.json").write_text("{}", encoding="utf-8")
-    with pytest.raises(ModelNotFound, match=r"adapter\.safetensors"):
+    with pytest.raises(ModelNotFound, match=r"weights\.safetensors"):
         read_meta(tmp_path)
 
 
