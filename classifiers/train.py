@@ -147,6 +147,8 @@ def fit(
     positives = float(y.sum())
     pos_weight = (len(y) - positives) / max(positives, 1.0) if params.class_weighting else 1.0
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight))
+    if categories and len(categories) != len(texts):
+        raise ValueError(f"{len(categories)} category indices for {len(texts)} texts")
     topics = torch.tensor(list(categories) or [-1] * len(texts))
     topic_head = nn.Linear(hidden_size(encoder), len(CATEGORIES))
     topic_loss = nn.CrossEntropyLoss(ignore_index=-1)
