@@ -4,9 +4,9 @@ run by onnxruntime.
 Why not torch's own dynamic quantization (the previous path): on this 2-core machine (AVX2, no
 VNNI) the encoder alone ran 1.7x faster under onnxruntime in the same run (measured while the
 machine was shared), and the whole 4-layer path went from 387 to 467 posts/s (separate runs,
-idle machine). Per-channel weight scales are what allow every Linear to be int8: with torch's
-one scale per weight tensor, the feed-forward down-projections flipped short posts and had to
-stay fp32.
+idle machine). Per-channel weight scales let every Linear but the first layer's be int8: with
+torch's one scale per weight tensor, the feed-forward down-projections flipped short posts and
+had to stay fp32.
 
 The ONNX graph is built at load time from the base model and the shipped changes (about 4 s)
 and kept in memory only: the int8 graph holds the whole embedding table (~19 MB), too big to
@@ -31,7 +31,8 @@ OUTPUTS = ("complaint_logit", "category_logits", "flag_logits")
 # The first transformer layer's projections stay fp32: with them in int8 the shipped model lost
 # 5 of 456 held-back verdicts against fp32 (0.886 vs 0.897 accuracy; fold 0 macro-F1 0.860 vs
 # 0.870); with them in fp32 it matched fp32 on the held-back posts (0.897) and scored 0.863 on
-# fold 0, for about 15 % of the throughput. Names as torch's ONNX exporter gives them.
+# fold 0, for 16 % of the throughput (472 -> 397 posts/s in one process; the benchmark's separate
+# runs, 623 -> 388, include the machine slowing down). Names as torch's ONNX exporter gives them.
 FP32_NODES = tuple(
     f"/encoder/encoder/layer.0/{linear}/MatMul"
     for linear in (
