@@ -124,7 +124,7 @@ def main() -> None:
     print(f"threads {args.threads}, {len(sample)} posts per run, best of {args.repeats}")
     layers = shipped.meta["num_layers"]
     rows = [
-        (f"shipped path ({layers} layers, onnxruntime int8 but layer 0, bucketed)", posts_per_s),
+        (f"shipped path ({layers} layers, onnxruntime int8, smoothed, bucketed)", posts_per_s),
         (f"naive fp32 baseline ({layers} layers, batches of 32 in order, autograd)", baseline),
         (f"fp32, {layers} layers, bucketed + inference mode (info)", fp32_tuned),
     ]

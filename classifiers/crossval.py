@@ -91,8 +91,9 @@ def run(
         if only is not None and k not in only:
             continue
         train_idx, held = fold_indices(labels, folds, params.seed, k)
+        fold_texts = [texts[i] for i in train_idx]
         trained = fit(
-            [texts[i] for i in train_idx] + own_texts,
+            fold_texts + own_texts,
             [labels[i] for i in train_idx] + own_labels,
             base,
             params,
@@ -100,7 +101,7 @@ def run(
             categories=[-1] * len(train_idx) + own_categories,
         )
         extra = {"cv_fold": {"folds": folds, "fold": k, "seed": params.seed, "data": data.name}}
-        meta, tensors = assemble(trained, [], extra)
+        meta, tensors = assemble(trained, [], extra, background=fold_texts)
         # Score the network as it ships (low-rank changes merged), not the one in memory.
         shipped = build_network(base, meta, tensors)
         held_ids = tokenize(tokenizer, [texts[i] for i in held], params.max_length)

@@ -18,13 +18,16 @@ from bot.models import CATEGORIES, RISK_FLAGS, Classification, RiskFlag
 from classifiers.artefacts import read_meta, read_weights
 from classifiers.errors import ModelNotFound
 from classifiers.network import (
+    ACTIVATION_RANGE_PREFIX,
     ComplaintNet,
     bucketed_batches,
     default_base_model,
+    encoder_linears,
     hidden_size,
     load_encoder,
     merge_deltas,
     quiet_transformers,
+    use_plain_attention,
 )
 from classifiers.rules import category_hits, risk_flags
 from classifiers.settings import ClassifierSettingsLike
@@ -139,6 +142,29 @@ def build_network(
     return net.eval()
 
 
+def shipped_activation_ranges(
+    net: ComplaintNet, tensors: dict[str, torch.Tensor], model_dir: Path
+) -> dict[str, torch.Tensor]:
+    """The per-channel activation ranges shipped with the model (empty for a model trained
+    before they were), checked against the encoder they were measured on."""
+    linears = encoder_linears(net)
+    ranges = {
+        key.removeprefix(ACTIVATION_RANGE_PREFIX): value.float()
+        for key, value in tensors.items()
+        if key.startswith(ACTIVATION_RANGE_PREFIX)
+    }
+    for name, peak in ranges.items():
+        linear = linears.get(name)
+        if linear is None or tuple(peak.shape) != (linear.in_features,):
+            raise ModelNotFound(
+                "model_dir",
+                model_dir,
+                f"the activation range {ACTIVATION_RANGE_PREFIX}{name} does not fit the encoder; "
+                "retrain with complaintbot train",
+            )
+    return ranges
+
+
 HeadT = TypeVar("HeadT", CategoryHead, FlagHead)
 
 
@@ -211,7 +237,10 @@ class TransformerClassifier:
             from classifiers.fastpath import OnnxGraph
 
             columns = len(category_hits(""))
-            self._run = OnnxGraph(graph, columns, torch.get_num_threads())
+            ranges = shipped_activation_ranges(net, tensors, model_dir)
+            # The torch network is let go below, so nothing else runs with plain attention.
+            use_plain_attention(net)
+            self._run = OnnxGraph(graph, columns, torch.get_num_threads(), ranges)
             # The int8 graph holds its own weights; letting the fp32 network go frees ~90 MB
             # (steady RSS after loading and classifying: 739 -> 570 MB measured).
             self.net = None

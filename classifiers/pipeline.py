@@ -37,7 +37,12 @@ from classifiers.model import (
     keyword_counts,
     resolve_base_model,
 )
-from classifiers.network import ComplaintNet, predict_features
+from classifiers.network import (
+    ACTIVATION_RANGE_PREFIX,
+    ComplaintNet,
+    activation_ranges,
+    predict_features,
+)
 from classifiers.rules import KEYWORD_CATEGORIES
 from classifiers.train import TrainedModel, TrainParams, fit, params_dict, tokenize
 
@@ -167,7 +172,8 @@ def assemble(
     extra_meta: dict[str, Any],
     background: Sequence[str] = (),
 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Meta and tensors for the shipped folder; the category head is fit on the merged network."""
+    """Meta and tensors for the shipped folder. The heads (when ``categories`` are given) and
+    the activation ranges (when ``background`` texts are) are measured on the merged network."""
     from transformers import AutoTokenizer
 
     params = trained.params
@@ -188,11 +194,29 @@ def assemble(
         },
         **extra_meta,
     }
-    if categories:
+    if categories or background:
         net = build_network(trained.base_model, meta, tensors)
         tokenizer = AutoTokenizer.from_pretrained(trained.base_model)
-        _add_heads(net, tokenizer, meta, tensors, categories, background)
+        if categories:
+            _add_heads(net, tokenizer, meta, tensors, categories, background)
+        if background:
+            _add_activation_ranges(net, tokenizer, meta, tensors, background)
     return meta, tensors
+
+
+def _add_activation_ranges(
+    net: ComplaintNet,
+    tokenizer: Any,
+    meta: dict[str, Any],
+    tensors: dict[str, torch.Tensor],
+    texts: Sequence[str],
+) -> None:
+    """Store each encoder Linear's largest input per channel over ``texts`` (the training file),
+    measured on the merged network that ships, for the int8 path's outlier smoothing."""
+    token_ids = tokenize(tokenizer, texts, int(meta["max_length"]))
+    for name, peak in activation_ranges(net, token_ids, 64).items():
+        tensors[f"{ACTIVATION_RANGE_PREFIX}{name}"] = peak
+    meta["activation_range_texts"] = len(texts)
 
 
 def _add_heads(
