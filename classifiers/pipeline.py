@@ -300,5 +300,7 @@ def refit_heads(model_dir: Path, data: Path, staff: Sequence[StaffLabel] = ()) -
     tokenizer = AutoTokenizer.from_pretrained(base)
     background, _ = load_binary_csv(data)
     _add_heads(net, tokenizer, meta, tensors, category_examples(staff), background)
+    # The encoder saw ``training_data.labelled_posts`` posts; the heads now saw more.
+    meta["heads_refit"] = True
     meta.pop("format", None)
     write_artefacts(model_dir, meta, tensors)

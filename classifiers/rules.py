@@ -98,6 +98,10 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"ingest(?:ed|ing)?",
         r"in (?:her|his|my|their|the baby'?s) mouth",
         r"poison control",
+        # rules v8: a held-back miss of blind batch 10, added after it was scored
+        r"goose ?eggs?",
+        r"(?:bump|lump|knot|gash) on (?:\w+ ){0,2}(?:head|forehead|face)",
+        r"(?:hit|bumped|banged|smacked|cracked) (?:\w+ ){0,2}(?:head|forehead)",
         r"(?:pediatrician|paediatrician|doctor|paramedics?|ambulance)",
         r"(?:leak(?:ed|ing)?|liquid) (?:inside|out)",
         r"unsafe",
@@ -262,9 +266,23 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"what (?:they|you)(?:'ve| have)? (?:shared|collected|stored|got|sold)",
         r"(?:sharing|share|sell|selling|sold|shared) (?:my|our) (?:\w+ ){0,3}"
         r"(?:with|to) (?:advertisers|third parties|partners|marketing|data brokers)",
+        # rules v8 (blind batch 10, train half)
+        r"(?:want|need|get|have) (?:mine|it|them|that|this|my \w+) (?:\w+ ){0,2}"
+        r"(?:deleted|erased|removed|wiped)",
+        r"(?:erase|wipe)s? (?:\w+ ){0,2}(?:it|them|mine|everything|my)",
+        r"now that you have (?:it|them|my)",
     ),
     "data_exposure": (
         r"(?:someone|somebody|some one) else'?s",
+        # rules v8 (blind batch 10, train half)
+        r"(?:someone|somebody|a stranger)'?s (?:full )?(?:home address|address|phone(?: number)?"
+        r"|card|name|email|order|details)",
+        r"(?:invoice|receipt|packing slip|label)s? for (?:a |an )?(?:whole |completely |totally )?"
+        r"(?:other|different|another) (?:order|customer|person)",
+        r"(?:aren'?t|are not|isn'?t|is not|weren'?t|wasn'?t) mine",
+        r"phish\w*",
+        r"(?:shows?|showing|displays?|displaying|visible|public) (?:\w+ ){0,3}my "
+        r"(?:email|e-mail|home address|address|phone(?: number)?|full name|last name)",
         r"everyone'?s (?:emails?|e-mails?|email addresses|addresses|details|data|info|names)",
         r"in the (?:to|cc) (?:field|line)",
         r"cc'?d (?:everyone|all)",
