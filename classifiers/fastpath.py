@@ -110,7 +110,6 @@ def export_int8(
     """Write the fp32 graph, then its int8 version: every encoder MatMul dynamic int8
     (per-channel weights, smoothed by ``ranges`` when given); embeddings and heads stay fp32
     (int8 embedding tables alone moved the logits by 0.06 on average). Returns the int8 file."""
-    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     fp32 = folder / "network.onnx"
