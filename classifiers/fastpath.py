@@ -38,7 +38,8 @@ OUTPUTS = ("complaint_logit", "category_logits", "flag_logits")
 
 # How much of each activation outlier moves into the weights (SmoothQuant's alpha): chosen by the
 # mean logit error against fp32 on fold 0 and the held-back posts (0.5: worse than none; 0.75:
-# 0.18; 0.85: 0.15; 0.9: 0.146 and 0.132; 1.0: 0.17 and 0.17). See docs/model-card.md.
+# 0.18; 0.85: 0.15; 0.9: 0.146 and 0.132; 1.0: 0.17 and 0.17; measured with one factor per
+# MatMul, before q/k/v shared one: 0.144 and 0.129 as shipped). See docs/model-card.md.
 SMOOTHING_ALPHA = 0.9
 ENCODER_LINEAR = "/encoder/encoder/"
 
