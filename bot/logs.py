@@ -54,6 +54,18 @@ def _mask_match(match: re.Match[str]) -> str:
     return "[secret]"
 
 
+class LibraryChatterFilter(logging.Filter):
+    """Drops onnxruntime's quantiser notes: it writes some forty INFO lines per model load to
+    the root logger itself, so no logger level can quiet them without quieting everything."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno < logging.WARNING
+            and record.name == "root"
+            and "onnxruntime" in record.pathname
+        )
+
+
 class LineFormatter(logging.Formatter):
     """``time level logger message`` on one line; JSON when asked, for log shippers."""
 
@@ -77,13 +89,22 @@ def setup_logging(level: str, secrets: Iterable[str] = (), as_json: bool = False
     """Configure the root logger once, for ``complaintbot run`` and the demo."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LineFormatter(as_json))
+    handler.addFilter(LibraryChatterFilter())
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in ("urllib3", "slack_bolt", "slack_sdk", "prawcore", "tweepy"):
+    for noisy in (
+        "urllib3",
+        "slack_bolt",
+        "slack_sdk",
+        "prawcore",
+        "tweepy",
+        "matplotlib",
+        "tzlocal",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # A kicked outbox run that finds one still running is skipped: normal, not news.
     logging.getLogger("apscheduler").setLevel(max(logging.ERROR, root.level))

@@ -46,14 +46,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 60.0, every: float = 0.2) -> Any:
+def wait_for(
+    check: Callable[[], Any],
+    timeout: float = 60.0,
+    every: float = 0.2,
+    state: Callable[[], str] = lambda: "",
+) -> Any:
+    """Poll ``check``; on timeout, fail with what ``state`` says is still outstanding."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
         if result:
             return result
         time.sleep(every)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(f"condition not met in {timeout:.0f} s {state()}".rstrip())
 
 
 class Bot:
@@ -186,8 +192,7 @@ def test_kill_and_restart_lose_nothing_and_post_nothing_twice(
         stop_feeding.set()
         feeder.join()
 
-    def settled() -> bool:
-        approve_cards()
+    def progress() -> tuple[int, int, int, int]:
         counts = (
             rows(
                 db,
@@ -197,9 +202,24 @@ def test_kill_and_restart_lose_nothing_and_post_nothing_twice(
             or [(0, 0, 0)]
         )[0]
         classified = scalar(db, "SELECT count(*) FROM mentions WHERE classified_at IS NOT NULL")
-        return bool(classified == len(seeded) and counts[0] and counts[0] == counts[1] == counts[2])
+        return classified, counts[0] or 0, counts[1] or 0, counts[2] or 0
 
-    wait_for(settled, timeout=150, every=0.5)
+    def settled() -> bool:
+        approve_cards()
+        classified, cases, approved, replied = progress()
+        return bool(classified == len(seeded) and cases and cases == approved == replied)
+
+    def outstanding() -> str:
+        classified, cases, approved, replied = progress()
+        outbox = rows(
+            db, "SELECT kind, status, attempts, last_error FROM outbox WHERE status != 'done'"
+        )
+        return (
+            f"(seeded {len(seeded)}, classified {classified}, cases {cases}, approved {approved},"
+            f" replied {replied}, clicked {len(clicked)}; outbox not done: {outbox})"
+        )
+
+    wait_for(settled, timeout=150, every=0.5, state=outstanding)
     assert bot.signal(signal.SIGTERM) == 0
 
     stored = Counter(post for (post,) in rows(db, "SELECT post_id FROM mentions"))
@@ -212,6 +232,7 @@ def test_kill_and_restart_lose_nothing_and_post_nothing_twice(
     for secret in SECRETS.values():
         assert secret not in log
     assert SEEDED_EMAIL not in log
+    assert "Quantization parameters" not in log  # onnxruntime's chatter is kept out
 
 
 def test_sigterm_during_a_poll_exits_promptly_and_cleanly(

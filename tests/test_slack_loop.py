@@ -4,6 +4,8 @@ and exactly one reply back on X — all through the real tweepy, slack_sdk and s
 from __future__ import annotations
 
 import random
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -148,6 +150,21 @@ def test_approve_posts_one_reply_and_updates_the_card(loop: Loop) -> None:
     assert loop.flow.book.get(case_id)["status"] == "responded"
 
 
+def test_a_click_is_acked_only_once_its_approval_is_stored(loop: Loop, tmp_path: Path) -> None:
+    """Slack forgets a click once it is acked, so a crash just after the ack must not lose it:
+    while another writer holds the store, the ack waits for the approval to commit."""
+    case_id, card = loop.post_and_card("@acme my parcel never came")
+    blocker = sqlite3.connect(tmp_path / "bot.db", isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    threading.Timer(1.0, blocker.execute, ["ROLLBACK"]).start()
+    answer = loop.emu.slack.click(
+        APPROVER, card["channel"], card["ts"], "approve_reply", wait_s=4.0
+    )
+    assert answer["acked"]
+    assert loop.flow.book.get(case_id)["approved_at"] is not None
+    blocker.close()
+
+
 def test_double_click_still_posts_once(loop: Loop) -> None:
     case_id, card = loop.post_and_card("@acme refund still missing")
     for _ in range(2):
@@ -208,6 +225,17 @@ def test_edit_refuses_banned_wording_and_overlong_text_in_the_modal(loop: Loop) 
     loop.worker.run_once()
     [reply] = loop.replies_to(case_id)
     assert reply["text"].startswith("So sorry, @jane")
+
+
+def test_an_edit_sent_after_another_approval_is_refused_in_the_modal(loop: Loop) -> None:
+    case_id, card = loop.post_and_card("@acme the strap snapped")
+    view_id = open_edit_modal(loop, card)
+    loop.emu.slack.click(APPROVER, card["channel"], card["ts"], "approve_reply")
+    answer = submit(loop, view_id, "So sorry, @jane: a new strap is on its way.")
+    assert "already approved" in str(answer["ack_payload"])
+    loop.worker.run_once()
+    [reply] = loop.replies_to(case_id)
+    assert "a new strap" not in reply["text"]
 
 
 def test_post_text_reaches_the_card_escaped_and_masked(loop: Loop) -> None:

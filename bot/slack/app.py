@@ -1,7 +1,11 @@
-"""slack_bolt wiring: each Slack interaction is acknowledged at once, then handed to the core.
+"""slack_bolt wiring: translates Bolt's payloads into ``Workflow`` calls.
 
-This module only translates between Bolt's payloads and ``Workflow`` calls;
-the decisions (who may approve, what may be posted) live in the core.
+Slack forgets an interaction once it is acknowledged, so an action that changes a case is
+stored first and acked after: a crash in between leaves the click unacked (Slack shows the
+person an error and Socket Mode may deliver it again; the workflow's calls are idempotent)
+instead of acked and lost. The store answers in milliseconds, well inside Slack's 3-second
+window. Actions that only open a modal ack at once. The decisions (who may approve, what
+may be posted) live in the core.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def build_app(
     on_change: Callable[[], None] = lambda: None,
     signing_secret: str | None = None,
 ) -> App:
-    """A Bolt app whose listeners ack first and then call the workflow."""
+    """A Bolt app whose listeners store a case change before they ack it."""
     try:
         app = App(client=client, signing_secret=signing_secret, process_before_response=False)
     except BoltError as exc:
@@ -80,8 +84,9 @@ def build_app(
 
     @app.action("approve_reply")
     def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        result = workflow.approve(case_id_of(action), body["user"]["id"])
         ack()
-        tell(body, workflow.approve(case_id_of(action), body["user"]["id"]))
+        tell(body, result)
 
     @app.action("edit_reply")
     def edit(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -99,26 +104,29 @@ def build_app(
         if problem:
             ack(response_action="errors", errors={REPLY_BLOCK: problem[:2000]})
             return
-        ack()
         result = workflow.approve(case_id, body["user"]["id"], text=text)
-        if result.ok:
-            on_change()
-        else:
-            log.info("edit for case %s refused: %s", case_id, result.message)
+        if not result.ok:
+            ack(response_action="errors", errors={REPLY_BLOCK: result.message[:2000]})
+            return
+        ack()
+        on_change()
 
     @app.action("escalate")
     def escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        result = workflow.escalate(case_id_of(action), body["user"]["id"])
         ack()
-        tell(body, workflow.escalate(case_id_of(action), body["user"]["id"]))
+        tell(body, result)
 
     @app.action("dismiss")
     def dismiss(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
         case_id = case_id_of(action)
         reason = str(action.get("value", ""))
         if reason in DISMISS_REASONS:
-            tell(body, workflow.dismiss(case_id, body["user"]["id"], reason))
+            result = workflow.dismiss(case_id, body["user"]["id"], reason)
+            ack()
+            tell(body, result)
             return
+        ack()
         if refuse_outsider(body):
             return
         client.views_open(trigger_id=body["trigger_id"], view=dismiss_modal(case_id))
@@ -129,11 +137,11 @@ def build_app(
         if not choice:
             ack(response_action="errors", errors={REASON_BLOCK: "Pick a reason."})
             return
-        ack()
-        tell(
-            body,
-            workflow.dismiss(int(view["private_metadata"]), body["user"]["id"], choice["value"]),
+        result = workflow.dismiss(
+            int(view["private_metadata"]), body["user"]["id"], choice["value"]
         )
+        ack()
+        tell(body, result)
 
     @app.action("resolve")
     def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -148,13 +156,15 @@ def build_app(
         if not note.strip():
             ack(response_action="errors", errors={NOTE_BLOCK: "Say how it was resolved."})
             return
+        result = workflow.resolve(int(view["private_metadata"]), body["user"]["id"], note)
         ack()
-        tell(body, workflow.resolve(int(view["private_metadata"]), body["user"]["id"], note))
+        tell(body, result)
 
     @app.action("assign")
     def assign(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
         assignee = action.get("selected_user") or action.get("value") or ""
-        tell(body, workflow.assign(case_id_of(action), body["user"]["id"], str(assignee)))
+        result = workflow.assign(case_id_of(action), body["user"]["id"], str(assignee))
+        ack()
+        tell(body, result)
 
     return app
