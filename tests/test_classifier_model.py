@@ -260,6 +260,39 @@ def test_training_is_seeded_and_writes_a_loadable_model(tmp_path: Path) -> None:
     (result,) = model.classify(["where is my parcel"])
     assert 0.0 <= result.complaint_probability <= 1.0
 
+    from classifiers.cli import train_command
+
+    background = tmp_path / "other.csv"
+    background.write_text("text,is_complaint\n" + '"quiet tuesday",0\n' * 4, encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[classifier]\nmodel_dir = "{second}"\n', encoding="utf-8")
+    refit = CliRunner().invoke(
+        train_command, ["--config", str(config), "--heads-only", "--data", str(background)]
+    )
+    assert refit.exit_code == 0, refit.output
+    c = load_file(str(second / "weights.safetensors"))
+    encoder = [k for k in a if not k.startswith(("category.", "flags."))]
+    assert encoder and all(torch.equal(a[k], c[k]) for k in encoder)
+    assert json.loads((second / "meta.json").read_text())["heads_refit"] is True
+    assert TransformerClassifier(LocalClassifierSettings(model_dir=second)).classify(["hi"])
+
+
+def test_heads_only_refit_honours_the_configured_base_model(tmp_path: Path) -> None:
+    import shutil
+
+    from classifiers.cli import train_command
+
+    copy = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, copy, ignore=shutil.ignore_patterns("cv-fold0"))
+    missing = tmp_path / "no-such-model"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[classifier]\nmodel_dir = "{copy}"\nbase_model = "{missing}"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(train_command, ["--config", str(config), "--heads-only"])
+    assert result.exit_code != 0
+    assert "[classifier] base_model" in result.output
+
 
 def test_int8_path_is_as_accurate_as_fp32_on_heldout_posts(classifier: object) -> None:
     from classifiers.model import TransformerClassifier
