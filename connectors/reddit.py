@@ -28,7 +28,7 @@ from connectors.http import timed_session
 MAX_COMMENT_LENGTH = 10_000
 OVERLAP_SECONDS = 120
 LISTING_LIMIT = 500
-OWN_REPLY_SCAN = 100
+OWN_REPLY_SCAN = 300
 
 
 def user_agent(app_id: str, username: str) -> str:
@@ -158,18 +158,12 @@ class RedditConnector:
         return str(comment.name)
 
     def find_reply(self, mention: Mention) -> str | None:
-        """Our comment under the mention, among the newest comments of its subreddit."""
+        """Our comment under the mention, among our own newest comments: unlike the
+        subreddit's comment stream, ours does not scroll past it on a busy subreddit."""
 
         def scan() -> str | None:
-            info = list(self.reddit.info(fullnames=[mention.post_id]))
-            if not info:
-                return None
-            subreddit = info[0].subreddit.display_name
-            for comment in self.reddit.subreddit(subreddit).comments(limit=OWN_REPLY_SCAN):
-                author = comment.author.name if comment.author is not None else ""
-                if comment.parent_id == mention.post_id and (
-                    author.lower() == self.settings.username.lower()
-                ):
+            for comment in self.reddit.user.me().comments.new(limit=OWN_REPLY_SCAN):
+                if comment.parent_id == mention.post_id:
                     return str(comment.name)
             return None
 

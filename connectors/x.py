@@ -202,22 +202,17 @@ class XConnector:
         return str(response.data["id"])
 
     def find_reply(self, mention: Mention) -> str | None:
-        """Our reply to the mention, looked up in its conversation (recent search, 7 days)."""
-        conversation = mention.parent_id or mention.post_id
-        query = f"conversation_id:{conversation} from:{self.settings.handle}"
-        page = self._call(
-            lambda: self.client.search_recent_tweets(
-                query, max_results=100, tweet_fields=["referenced_tweets", "conversation_id"]
-            )
+        """Our reply to the mention, looked up in its conversation (recent search, 7 days).
+
+        X's ``conversation_id`` is the id of the thread's first post, which a mention deep in a
+        thread does not carry, so it is read from the mention itself first."""
+        found = self._call(
+            lambda: self.client.get_tweet(mention.post_id, tweet_fields=["conversation_id"])
         )
-        for post in page.data or []:
-            if _replied_to(post) == mention.post_id:
-                return str(post.id)
-        if mention.parent_id is None:
-            return None
+        conversation = getattr(found.data, "conversation_id", None) or mention.post_id
         page = self._call(
             lambda: self.client.search_recent_tweets(
-                f"conversation_id:{mention.post_id} from:{self.settings.handle}",
+                f"conversation_id:{conversation} from:{self.settings.handle}",
                 max_results=100,
                 tweet_fields=["referenced_tweets"],
             )

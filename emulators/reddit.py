@@ -157,6 +157,7 @@ class RedditEmulator(Emulator):
             *with_slash("GET", "/r/{sub}/search", self.search),
             *with_slash("GET", "/r/{sub}/comments", self.subreddit_comments),
             *with_slash("GET", "/r/{sub}/new", self.subreddit_new),
+            *with_slash("GET", "/user/{name}/comments", self.user_comments),
             *with_slash("GET", "/message/mentions", self.inbox_mentions),
             *with_slash("GET", "/message/unread", self.inbox_unread),
             *with_slash("POST", "/api/read_message", self.read_message),
@@ -368,6 +369,15 @@ class RedditEmulator(Emulator):
         items = self._newest_first(list(found))
         page = self._page(request, items, self.render)
         return page
+
+    async def user_comments(self, request: web.Request) -> web.Response:
+        """``/user/{name}/comments``: a person's comments, newest first (``sort=new``)."""
+        grant = self._caller(request)
+        if isinstance(grant, web.Response):
+            return grant
+        name = request.match_info["name"].lower()
+        found = [c for c in self.comments.values() if c.author.lower() == name and not c.deleted]
+        return self._page(request, self._newest_first(list(found)), self.render)
 
     async def subreddit_new(self, request: web.Request) -> web.Response:
         grant = self._caller(request)

@@ -90,6 +90,9 @@ def test_reply_is_a_comment_and_can_be_found_again(emu: Emulators) -> None:
     posted = {p["fullname"]: p for p in emu.reddit.posts()}
     assert posted[reply]["parent_id"] == post["fullname"]
     assert connector.find_reply(mention) == reply
+    for n in range(120):  # a busy subreddit: our comment scrolls out of its newest 100
+        emu.reddit.add_comment(post["fullname"], f"user{n}", f"same here {n}", "acme")
+    assert connector.find_reply(mention) == reply
     assert connector.post_exists(mention)
     emu.reddit.delete_post(post["fullname"])
     assert not connector.post_exists(mention)

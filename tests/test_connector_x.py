@@ -160,6 +160,23 @@ def test_reply_only_to_engaged_posts_and_within_280_weighted(emu: Emulators, x: 
     assert x.find_reply(found) is None
 
 
+def test_our_reply_is_found_deep_in_a_thread(emu: Emulators, x: XConnector) -> None:
+    """A resumed delivery must find the reply it already posted, however deep the mention."""
+    root = emu.x.add_post("new jackets are in", "acme")
+    middle = emu.x.add_post("@acme nice, but where is my order?", "kim", in_reply_to=root)
+    deep = emu.x.add_post("@acme same here, two weeks and nothing", "jane", in_reply_to=middle)
+    store = Store.memory()
+    ingest(x, store)
+    from bot.workflow import mention_from_row
+
+    rows = {r["post_id"]: r for r in store.db.table("mentions").rows}
+    mention = mention_from_row(rows[deep])
+    assert x.find_reply(mention) is None
+    reply_id = x.reply(mention, "Sorry @jane, we're looking into it.")
+    assert x.find_reply(mention) == reply_id
+    assert x.find_reply(mention_from_row(rows[middle])) is None
+
+
 def test_platform_refusal_is_permanent(emu: Emulators, x: XConnector) -> None:
     post_id = emu.x.add_post("@acme broken", "jane")
     store = Store.memory()
