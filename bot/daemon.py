@@ -20,7 +20,7 @@ from bot.errors import AuthError, ComplaintbotError
 from bot.health import HealthServer, Metrics
 from bot.ingest import Ingestor
 from bot.models import Classifier
-from bot.outbox import OutboxWorker
+from bot.outbox import DeliveryLock
 from bot.slack.port import SlackPort
 from bot.store import Store
 from bot.wiring import build_connector
@@ -64,19 +64,19 @@ class Daemon:
             self.connectors,
             slack.group_members if slack is not None else None,
         )
-        handlers: dict[str, Any] = {"platform_reply": self._deliver_reply}
+        slack_handlers: dict[str, Any] = {}
         if slack is not None:
             from bot.slack.delivery import SlackDelivery
 
-            handlers.update(SlackDelivery(config, self.store, self.workflow.book, slack).handlers())
-        self.worker = OutboxWorker(self.workflow.outbox, handlers)
+            slack_handlers = SlackDelivery(config, self.store, self.workflow.book, slack).handlers()
+        self.worker = self.workflow.outbox_worker(slack_handlers, self._deliver_reply)
         self.ingestor = Ingestor(self.store, self.clock)
         self.metrics = Metrics()
         self.last_poll: dict[str, str] = {}
         self.scheduler: Any = None
         self.socket_handler: Any = None
         self.health: HealthServer | None = None
-        self._outbox_lock = threading.Lock()
+        self._outbox_lock = DeliveryLock(config.store.path)
         self._inflight: dict[str, int] = {}
         self._inflight_lock = threading.Lock()
 
@@ -118,15 +118,15 @@ class Daemon:
                     counts["cases_opened"] += 1
 
     def deliver(self) -> dict[str, int]:
-        """One outbox run (never two at once: the scheduler and Slack actions both kick it)."""
-        if not self._outbox_lock.acquire(blocking=False):
-            return {"done": 0, "retried": 0, "failed": 0}
-        try:
+        """One outbox run; never two at once, in this process (the scheduler and Slack actions
+        both kick it) or across processes (``poll-once`` beside the daemon)."""
+        with self._outbox_lock.held() as mine:
+            if not mine:
+                return {"done": 0, "retried": 0, "failed": 0}
             counts = self.worker.run_once(limit=50)
-            self.metrics.outbox_backlog.set(self.workflow.outbox.backlog())
-            return counts
-        finally:
-            self._outbox_lock.release()
+        self.metrics.outbox_backlog.set(self.workflow.outbox.backlog())
+        self.metrics.outbox_failed.set(self.workflow.outbox.failed())
+        return counts
 
     def _deliver_reply(self, delivery: Any) -> Mapping[str, Any]:
         result = self.workflow.deliver_reply(delivery)
@@ -202,6 +202,7 @@ class Daemon:
             "last_poll": self.last_poll,
             "paused_connectors": self.ingestor.paused,
             "outbox_backlog": self.workflow.outbox.backlog(),
+            "outbox_failed": self.workflow.outbox.failed(),
         }
 
     def start(self) -> None:

@@ -52,6 +52,11 @@ class Metrics:
         self.outbox_backlog = Gauge(
             "complaintbot_outbox_backlog", "Outbox rows waiting", registry=self.registry
         )
+        self.outbox_failed = Gauge(
+            "complaintbot_outbox_failed",
+            "Outbox rows that gave up (a reply handed back to the team, a refused Slack call)",
+            registry=self.registry,
+        )
 
 
 class HealthServer:

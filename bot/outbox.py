@@ -1,27 +1,37 @@
 """The outbox: each outside side effect as a row, delivered at least once, applied once.
 
 A row's idempotency key is unique, so asking twice for the same effect (a
-repeated approval, a re-delivered Slack action) queues it once. The worker
-marks a row ``sending`` before it calls out; a row still ``sending`` after a
-crash is handed to its handler as a *resumed* delivery, and the handler must
-check the other side (for a platform reply: is our reply already there?)
-before acting again.
+repeated approval, a re-delivered Slack action) queues it once; asking again
+for one that *failed* queues it again. The worker marks a row ``sending``
+before it calls out; a row still ``sending`` after a crash is handed to its
+handler as a *resumed* delivery, and the handler must check the other side
+(for a platform reply: is our reply already there?) before acting again.
+
+A row gives up on a permanent refusal, or after ``MAX_ATTEMPTS`` transient
+failures unless its kind keeps trying (Slack cards must arrive however long
+Slack is down); the worker's ``on_give_up`` tells the core, which tells a
+person. Any exception a handler raises counts as a failure of that row only,
+so one bad row cannot stop the rows behind it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import random
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from bot.clock import Clock, iso, jittered_backoff
-from bot.errors import DeliveryError
+from bot.errors import DeliveryError, TransientError
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -45,6 +55,7 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], Mapping[str, Any]]
+GiveUpHook = Callable[[Delivery, str], None]
 
 
 class Outbox:
@@ -70,11 +81,21 @@ class Outbox:
         if cursor.rowcount == 1:
             return int(cursor.lastrowid or 0), True
         row = self.db.execute("SELECT id FROM outbox WHERE idempotency_key = ?", [key]).fetchone()
-        return int(row[0]), False
+        revived = self.db.execute(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+            " payload = ?, done_at = NULL WHERE id = ? AND status = 'failed'",
+            [iso(self.clock.now()), json.dumps(payload), row[0]],
+        ).rowcount
+        return int(row[0]), revived == 1
 
     def row(self, key: str) -> dict[str, Any] | None:
         rows = list(self.db.table("outbox").rows_where("idempotency_key = ?", [key]))
         return dict(rows[0]) if rows else None
+
+    def failed(self) -> int:
+        return int(
+            self.db.execute("SELECT count(*) FROM outbox WHERE status = 'failed'").fetchone()[0]
+        )
 
     def backlog(self) -> int:
         return int(
@@ -132,6 +153,36 @@ class Outbox:
         )
 
 
+class DeliveryLock:
+    """One outbox run at a time per store, across threads *and* processes: a ``poll-once``
+    beside the daemon would otherwise take the daemon's ``sending`` rows for crashed ones.
+
+    A non-blocking ``flock`` on ``<store>.outbox-lock``; the kernel drops it when its
+    process dies, so a crash never leaves it held.
+    """
+
+    def __init__(self, store_path: Path | str) -> None:
+        self.path = Path(f"{store_path}.outbox-lock")
+        self._threads = threading.Lock()
+
+    @contextmanager
+    def held(self) -> Iterator[bool]:
+        """Yield True while this caller holds the lock, False when another run has it."""
+        if not self._threads.acquire(blocking=False):
+            yield False
+            return
+        try:
+            with self.path.open("a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                yield True
+        finally:
+            self._threads.release()
+
+
 class OutboxWorker:
     """Delivers due outbox rows through one handler per kind; never blocks on a rate limit."""
 
@@ -140,10 +191,15 @@ class OutboxWorker:
         outbox: Outbox,
         handlers: Mapping[str, Handler],
         rng: random.Random | None = None,
+        *,
+        keep_trying: Collection[str] = (),
+        on_give_up: GiveUpHook | None = None,
     ) -> None:
         self.outbox = outbox
         self.handlers = handlers
         self.rng = rng or random.Random()
+        self.keep_trying = frozenset(keep_trying)
+        self.on_give_up = on_give_up
 
     def run_once(self, limit: int = 20) -> dict[str, int]:
         """Deliver what is due now; return counts of done, retried and failed rows."""
@@ -151,28 +207,45 @@ class OutboxWorker:
         for delivery in self.outbox.claim(limit):
             handler = self.handlers.get(delivery.kind)
             if handler is None:
-                self.outbox.give_up(delivery, f"no handler for outbox kind {delivery.kind!r}")
+                self._give_up(delivery, f"no handler for outbox kind {delivery.kind!r}")
                 counts["failed"] += 1
                 continue
             try:
                 result = handler(delivery)
+                self.outbox.complete(delivery, result)
             except DeliveryError as exc:
                 counts[self._after_failure(delivery, exc)] += 1
                 continue
-            self.outbox.complete(delivery, result)
+            except Exception as exc:  # a bug or a surprise must not stall the rows behind it
+                log.exception("outbox %s %s failed unexpectedly", delivery.kind, delivery.id)
+                counts[
+                    self._after_failure(delivery, TransientError(f"{type(exc).__name__}: {exc}"))
+                ] += 1
+                continue
             counts["done"] += 1
         return counts
 
     def _after_failure(self, delivery: Delivery, exc: DeliveryError) -> str:
         error = f"{type(exc).__name__}: {exc}"
-        if not exc.transient or delivery.attempt >= MAX_ATTEMPTS:
+        out_of_attempts = delivery.attempt >= MAX_ATTEMPTS and delivery.kind not in self.keep_trying
+        if not exc.transient or out_of_attempts:
             log.warning("outbox %s %s gave up: %s", delivery.kind, delivery.id, error)
-            self.outbox.give_up(delivery, error)
+            self._give_up(delivery, error)
             return "failed"
         delay = exc.retry_after if exc.retry_after is not None else self.backoff(delivery.attempt)
         self.outbox.retry_later(delivery, error, self.outbox.clock.now() + timedelta(seconds=delay))
         log.info("outbox %s %s retry in %.0fs: %s", delivery.kind, delivery.id, delay, error)
         return "retried"
+
+    def _give_up(self, delivery: Delivery, error: str) -> None:
+        self.outbox.give_up(delivery, error)
+        if self.on_give_up is not None:
+            try:
+                self.on_give_up(delivery, error)
+            except Exception:
+                log.exception(
+                    "outbox %s %s: telling the core it failed failed", delivery.kind, delivery.id
+                )
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter in its upper half, capped."""

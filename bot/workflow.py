@@ -22,7 +22,8 @@ from bot.clock import Clock, iso, local_label
 from bot.config import Config
 from bot.errors import CaseNotFound, IllegalTransition, PermanentError, TransientError
 from bot.models import Classification, Mention
-from bot.outbox import Delivery, Outbox
+from bot.outbox import Delivery, Handler, Outbox, OutboxWorker
+from bot.redact import escape_mrkdwn, mask_personal_data
 from bot.replies import banned_phrase, draft_reply, with_disclosure
 from bot.store import Store
 from connectors.base import Connector
@@ -301,6 +302,10 @@ class Workflow:
         reply_id = None
         if delivery.resumed or delivery.attempt > 1:
             reply_id = connector.find_reply(mention)
+        if reply_id is None and case["status"] not in OPEN_STATES:
+            # Dismissed or resolved while the reply waited out an outage: the later word wins.
+            self.book.record(case["id"], "system", "reply_cancelled", status=case["status"])
+            return {"cancelled": case["status"]}
         if reply_id is None:
             reply_id = connector.reply(mention, case["reply_text"])
         self._record_reply(case, mention, reply_id)
@@ -317,6 +322,46 @@ class Workflow:
             if case["status"] == "new":
                 self.book.transition(case["id"], "responded", case["approved_by"] or "system")
             self._update_card(case["id"], "reply_posted")
+
+    def outbox_worker(
+        self, slack_handlers: Mapping[str, Handler], deliver_reply: Handler | None = None
+    ) -> OutboxWorker:
+        """The worker for this workflow's outbox. Slack rows keep trying however long Slack is
+        down, so every card arrives; a reply gives up after about an hour of failures (or at
+        once on a refusal) and is handed back to the team by ``delivery_failed``."""
+        return OutboxWorker(
+            self.outbox,
+            {**slack_handlers, "platform_reply": deliver_reply or self.deliver_reply},
+            keep_trying=slack_handlers.keys(),
+            on_give_up=self.delivery_failed,
+        )
+
+    def delivery_failed(self, delivery: Delivery, error: str) -> None:
+        """An outbox row gave up. For a reply the approval is reopened, so the card offers
+        Approve again (with the approved text as its draft) and the team is told why."""
+        if delivery.kind != "platform_reply" or delivery.case_id is None:
+            return
+        case_id = delivery.case_id
+        with self.store.transaction():
+            reopened = self.db.execute(
+                "UPDATE cases SET draft_reply = reply_text, approved_at = NULL, approved_by = NULL,"
+                " updated_at = ? WHERE id = ? AND reply_id IS NULL AND approved_at IS NOT NULL",
+                [iso(self.clock.now()), case_id],
+            ).rowcount
+            if reopened != 1:
+                return
+            self.book.record(case_id, "system", "reply_failed", error=error)
+            self._update_card(case_id, "reply_failed")
+            self.outbox.enqueue(
+                "slack_thread",
+                f"reply-failed:{case_id}:{len(self.book.events(case_id))}",
+                {
+                    "text": ":warning: The reply could not be posted "
+                    f"({escape_mrkdwn(mask_personal_data(error[:300]))}). Approve it again "
+                    "from the card, or reply by hand and resolve the case."
+                },
+                case_id,
+            )
 
     # ---------------------------------------------------------------- helpers
 

@@ -162,7 +162,10 @@ class RedditConnector:
         subreddit's comment stream, ours does not scroll past it on a busy subreddit."""
 
         def scan() -> str | None:
-            for comment in self.reddit.user.me().comments.new(limit=OWN_REPLY_SCAN):
+            me = self.reddit.user.me()
+            if me is None:  # read-only credentials: nothing of ours can exist
+                return None
+            for comment in me.comments.new(limit=OWN_REPLY_SCAN):
                 if comment.parent_id == mention.post_id:
                     return str(comment.name)
             return None

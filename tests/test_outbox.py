@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from factories import la
 
 from bot.clock import ManualClock
 from bot.errors import PermanentError, RateLimited, TransientError
-from bot.outbox import Delivery, Outbox, OutboxWorker
+from bot.outbox import MAX_ATTEMPTS, Delivery, DeliveryLock, Outbox, OutboxWorker
 from bot.store import Store
 
 
@@ -105,3 +106,84 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 2.5 <= worker.backoff(1) <= 5
     assert 40 <= worker.backoff(5) <= 80
     assert 450 <= worker.backoff(30) <= 900
+
+
+def test_an_unexpected_error_fails_its_own_row_only() -> None:
+    outbox, _ = make()
+    done: list[str] = []
+
+    def handle(delivery: Delivery) -> Mapping[str, Any]:
+        if delivery.key == "bad":
+            raise KeyError("data")  # a 2xx answer without the field we read, say
+        done.append(delivery.key)
+        return {}
+
+    outbox.enqueue("reply", "bad", {})
+    outbox.enqueue("reply", "good", {})
+    assert OutboxWorker(outbox, {"reply": handle}).run_once() == {
+        "done": 1,
+        "retried": 1,
+        "failed": 0,
+    }
+    row = outbox.row("bad")
+    assert done == ["good"] and row is not None
+    assert row["status"] == "pending" and "KeyError" in row["last_error"]
+
+
+def test_transient_failures_give_up_after_max_attempts_unless_the_kind_keeps_trying() -> None:
+    outbox, clock = make()
+    given_up: list[tuple[str, str]] = []
+
+    def down(delivery: Delivery) -> Mapping[str, Any]:
+        raise TransientError("503")
+
+    worker = OutboxWorker(
+        outbox,
+        {"reply": down, "card": down},
+        keep_trying={"card"},
+        on_give_up=lambda delivery, error: given_up.append((delivery.key, error)),
+    )
+    outbox.enqueue("reply", "r", {})
+    outbox.enqueue("card", "c", {})
+    for _ in range(MAX_ATTEMPTS + 3):
+        worker.run_once()
+        clock.advance(timedelta(hours=1))
+    reply, card = outbox.row("r"), outbox.row("c")
+    assert reply is not None and reply["status"] == "failed"
+    assert reply["attempts"] == MAX_ATTEMPTS
+    assert card is not None and card["status"] == "pending"
+    assert card["attempts"] == MAX_ATTEMPTS + 3
+    assert given_up == [("r", "TransientError: 503")]
+    assert outbox.failed() == 1
+
+
+def test_a_failed_row_asked_for_again_is_queued_again() -> None:
+    outbox, _ = make()
+    seen: list[Delivery] = []
+
+    def refuse(delivery: Delivery) -> Mapping[str, Any]:
+        raise PermanentError("no")
+
+    def accept(delivery: Delivery) -> Mapping[str, Any]:
+        seen.append(delivery)
+        return {}
+
+    outbox.enqueue("reply", "k", {"try": 1})
+    OutboxWorker(outbox, {"reply": refuse}).run_once()
+    row_id, queued = outbox.enqueue("reply", "k", {"try": 2})
+    assert queued is True
+    OutboxWorker(outbox, {"reply": accept}).run_once()
+    assert [(d.id, d.payload, d.attempt) for d in seen] == [(row_id, {"try": 2}, 1)]
+    assert outbox.enqueue("reply", "k", {}) == (row_id, False)  # done stays done
+
+
+def test_one_outbox_run_per_store_across_processes(tmp_path: Path) -> None:
+    lock = DeliveryLock(tmp_path / "bot.db")
+    with lock.held() as mine:
+        assert mine
+        with lock.held() as again:  # another thread of this process
+            assert not again
+        with DeliveryLock(tmp_path / "bot.db").held() as other:  # as another process would
+            assert not other
+    with DeliveryLock(tmp_path / "bot.db").held() as after:
+        assert after

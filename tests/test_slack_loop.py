@@ -102,9 +102,7 @@ def running_loop(emu: Emulators, tmp_path: Path) -> Iterator[Loop]:
     slack = WebSlack("xoxb-emulator", emu.slack_api_url)
     flow = Workflow(config, store, SystemClock(), {"x": x}, slack.group_members)
     delivery = SlackDelivery(config, store, flow.book, slack)
-    worker = OutboxWorker(
-        flow.outbox, {**delivery.handlers(), "platform_reply": flow.deliver_reply}
-    )
+    worker = flow.outbox_worker(delivery.handlers())
     client = WebClient(token="xoxb-emulator", base_url=emu.slack_api_url)
     handler = SocketModeHandler(build_app(flow, client), app_token="xapp-emulator")
     handler.connect()

@@ -10,9 +10,8 @@ from factories import la, mention, verdict
 
 from bot.clock import ManualClock
 from bot.config import Config, default_config
-from bot.errors import TransientError
+from bot.errors import PermanentError, TransientError
 from bot.models import Mention
-from bot.outbox import OutboxWorker
 from bot.slack.delivery import SlackDelivery
 from bot.slack.port import Blocks, PostedMessage
 from bot.store import Store
@@ -68,6 +67,8 @@ class RecordingPlatform:
     def __init__(self) -> None:
         self.replies: list[tuple[str, str]] = []
         self.accept_then_crash = False
+        self.refuse_next: Exception | None = None
+        self.posted: dict[str, str] = {}
 
     def sources(self) -> list[str]:
         return []
@@ -82,14 +83,18 @@ class RecordingPlatform:
 
     def reply(self, mention: Mention, text: str) -> str:
         self.replies.append((mention.post_id, text))
+        if self.refuse_next is not None:
+            refusal, self.refuse_next = self.refuse_next, None
+            raise refusal
+        reply_id = f"r{len(self.replies)}"
+        self.posted[mention.post_id] = reply_id
         if self.accept_then_crash:
             self.accept_then_crash = False
             raise TransientError("connection reset after the platform accepted the reply")
-        return f"r{len(self.replies)}"
+        return reply_id
 
     def find_reply(self, mention: Mention) -> str | None:
-        found = [i for i, (post, _) in enumerate(self.replies, 1) if post == mention.post_id]
-        return f"r{found[0]}" if found else None
+        return self.posted.get(mention.post_id)
 
     def post_exists(self, mention: Mention) -> bool:
         return True
@@ -106,8 +111,7 @@ class Desk:
         self.slack = MemorySlack()
         self.flow = Workflow(self.config, self.store, self.clock, {"x": self.platform})
         delivery = SlackDelivery(self.config, self.store, self.flow.book, self.slack)
-        handlers = {**delivery.handlers(), "platform_reply": self.flow.deliver_reply}
-        self.worker = OutboxWorker(self.flow.outbox, handlers)
+        self.worker = self.flow.outbox_worker(delivery.handlers())
 
     def case(
         self, text: str = "@acme my parcel never arrived", flags: tuple[str, ...] = (), **kw: Any
@@ -184,6 +188,44 @@ def test_reply_accepted_but_not_recorded_is_found_not_posted_again() -> None:
     desk.drain()
     assert len(desk.platform.replies) == 1
     assert desk.flow.book.get(case_id)["reply_id"] == "r1"
+
+
+def test_a_reply_the_platform_will_not_take_goes_back_to_the_team() -> None:
+    desk = Desk()
+    case_id = desk.case()
+    desk.drain()
+    assert desk.flow.approve(case_id, APPROVER, text="Sorry @jane, a new one is on its way.").ok
+    desk.platform.refuse_next = PermanentError("403: you are not allowed to reply")
+    desk.drain()
+    desk.drain()
+    case = desk.flow.book.get(case_id)
+    assert case["approved_at"] is None and case["reply_id"] is None
+    assert case["draft_reply"].startswith("Sorry @jane, a new one is on its way.")
+    [warning] = [p for p in desk.slack.posts if p["thread_ts"]]
+    assert "could not be posted" in warning["text"] and "not allowed" in warning["text"]
+    assert "approve_reply" in str(desk.slack.updates[-1]["blocks"])
+    assert desk.flow.approve(case_id, APPROVER).ok  # the team tries again, and it goes out
+    desk.drain()
+    assert desk.flow.book.get(case_id)["reply_id"] == "r2"
+    assert [text for _, text in desk.platform.replies][1].startswith("Sorry @jane, a new one")
+    kinds = [e["kind"] for e in desk.flow.book.events(case_id)]
+    assert kinds.count("reply_failed") == 1 and kinds.count("reply_posted") == 1
+
+
+def test_a_reply_waiting_out_an_outage_is_not_posted_after_a_dismissal() -> None:
+    desk = Desk()
+    case_id = desk.case()
+    desk.drain()
+    assert desk.flow.approve(case_id, APPROVER).ok
+    desk.platform.refuse_next = TransientError("503")
+    desk.drain()
+    assert desk.flow.dismiss(case_id, APPROVER, "duplicate").ok
+    desk.clock.advance(timedelta(minutes=5))
+    desk.drain()
+    assert len(desk.platform.replies) == 1  # only the attempt that failed
+    case = desk.flow.book.get(case_id)
+    assert case["status"] == "dismissed" and case["reply_id"] is None
+    assert "reply_cancelled" in [e["kind"] for e in desk.flow.book.events(case_id)]
 
 
 def test_outsider_cannot_act_and_nothing_changes() -> None:
