@@ -8,6 +8,7 @@ never missed, and the store drops the repeats.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -25,9 +26,13 @@ from bot.models import Mention
 from connectors.base import FetchResult, ReplyCheck
 from connectors.http import timed_session
 
+log = logging.getLogger(__name__)
+
 MAX_COMMENT_LENGTH = 10_000
 OVERLAP_SECONDS = 120
-LISTING_LIMIT = 500
+# Reddit serves at most the newest 1,000 items of any listing; read as far as it goes, so a
+# long hold or downtime loses nothing that Reddit still lists.
+LISTING_CAP = 1000
 OWN_REPLY_SCAN = 300
 
 
@@ -80,12 +85,12 @@ class RedditConnector:
         listing: Callable[[], Iterable[Any]]
         if source == "search":
             listing = lambda: self.reddit.subreddit(subreddit).search(  # noqa: E731
-                self.search_query(), sort="new", time_filter="week", limit=LISTING_LIMIT
+                self.search_query(), sort="new", time_filter="week", limit=LISTING_CAP
             )
         elif source == "comments":
-            listing = lambda: self.reddit.subreddit(subreddit).comments(limit=LISTING_LIMIT)  # noqa: E731
+            listing = lambda: self.reddit.subreddit(subreddit).comments(limit=LISTING_CAP)  # noqa: E731
         elif source == "inbox":
-            listing = lambda: self.reddit.inbox.mentions(limit=LISTING_LIMIT)  # noqa: E731
+            listing = lambda: self.reddit.inbox.mentions(limit=LISTING_CAP)  # noqa: E731
         else:
             raise ValueError(f"unknown Reddit source {source!r}")
         items = self._call(lambda: self._newer_than(listing(), since - OVERLAP_SECONDS))
@@ -100,11 +105,21 @@ class RedditConnector:
                 skipped += 1
                 continue
             mentions.append(self._mention(item, author, from_inbox=source == "inbox"))
+        notes = {}
+        if since and len(items) >= LISTING_CAP:
+            log.warning(
+                "reddit %s: more than %d items since the last poll; Reddit lists no further "
+                "back, so older ones in between were not read",
+                source,
+                LISTING_CAP,
+            )
+            notes["gap"] = f"more than {LISTING_CAP} new items; Reddit lists no further back"
         return FetchResult(
             mentions=mentions,
             cursor=json.dumps({"created_utc": newest}),
             posts_read=len(items),
             skipped=skipped,
+            notes=notes,
         )
 
     @staticmethod

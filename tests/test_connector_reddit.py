@@ -66,6 +66,19 @@ def test_120_posts_are_ingested_once_and_new_ones_follow(emu: Emulators) -> None
     assert "acme_support" not in authors and "chatty" not in authors
 
 
+def test_a_burst_of_600_comments_between_polls_is_read_whole(emu: Emulators) -> None:
+    """After a hold or downtime the next poll reads as far back as Reddit lists, not 500."""
+    connector = make_connector(emu)
+    parent = emu.reddit.add_submission("shopping", "shopper", "Boots?", "")
+    store = Store.memory()
+    poll(connector, store)
+    for n in range(600):
+        emu.reddit.add_comment(parent["fullname"], f"c{n}", f"acme lost order {n}", "shopping")
+    poll(connector, store)
+    comments = store.db.execute("SELECT count(*) FROM mentions WHERE kind = 'comment'")
+    assert comments.fetchone()[0] == 600
+
+
 def test_inbox_mentions_are_picked_up(emu: Emulators) -> None:
     connector = make_connector(emu, subreddits=("all",))
     post = emu.reddit.add_submission("gadgets", "someone", "Help", "my charger")
