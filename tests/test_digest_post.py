@@ -104,15 +104,45 @@ def test_a_failed_upload_is_retried_without_posting_the_message_again(desk: Desk
     assert posted_record(desk.store, "2026-W47")["attempts"] == 2  # type: ignore[index]
 
 
-def test_an_attempt_that_died_mid_call_is_not_repeated(desk: Desk) -> None:
-    """A crash between claiming and Slack's answer leaves the week 'posting': never resend."""
+def test_an_attempt_that_died_mid_call_is_not_repeated_and_is_warned_about(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A crash between claiming and Slack's answer leaves the week 'posting': never resend,
+    but say so (with the way out) once it has been stuck a while."""
     desk.store.db.table("digests").insert(
         {"week": "2026-W47", "status": "posting", "claimed_at": "2026-11-23T17:00:00.000000Z"}
     )
     slack = FakeSlack()
+    desk.clock.set(la(2026, 11, 23, 9, 5))
+    assert post_weekly_digest(desk.store, desk.config, slack, desk.clock) is False
+    stuck = [r for r in caplog.records if r.name == "bot.digest.slack"]
+    assert stuck == []  # five minutes: it may still be in flight
     desk.clock.set(la(2026, 11, 23, 9, 30))
     assert post_weekly_digest(desk.store, desk.config, slack, desk.clock) is False
     assert slack.messages == []
+    [warning] = [r for r in caplog.records if r.name == "bot.digest.slack"]
+    assert "DELETE FROM digests WHERE week = '2026-W47'" in warning.getMessage()
+    assert "#complaints-digest" in warning.getMessage()
+
+
+def test_a_post_that_timed_out_after_sending_is_not_sent_again(desk: Desk) -> None:
+    """Slack may have a message whose answer never came; a second one would be a duplicate."""
+
+    class TimingOut(FakeSlack):
+        def post_message(self, *args: Any, **kwargs: Any) -> PostedMessage:
+            super().post_message(*args, **kwargs)
+            raise SlackError("Slack unreachable: TimeoutError", transient=True, maybe_done=True)
+
+    slack = TimingOut()
+    desk.clock.set(la(2026, 11, 23, 9))
+    with pytest.raises(SlackError):
+        post_weekly_digest(desk.store, desk.config, slack, desk.clock)
+    record = posted_record(desk.store, "2026-W47")
+    assert record is not None and record["status"] == "posting"
+    assert "may have posted it" in record["last_error"]
+    desk.clock.set(la(2026, 11, 23, 9, 20))
+    assert post_weekly_digest(desk.store, desk.config, slack, desk.clock) is False
+    assert len(slack.messages) == 1
 
 
 def test_slack_summary_has_arrows_breaches_themes_and_no_personal_data(desk: Desk) -> None:

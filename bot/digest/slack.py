@@ -4,21 +4,25 @@ The posting log in the store (``bot.digest.store``) is checked and claimed
 before anything is sent, and each confirmed step is recorded at once, so a
 restart on Monday morning finds the week posted and sends nothing; a Slack
 failure leaves the week ``failed`` and the next call resumes at the step that
-failed without repeating the message.
+failed without repeating the message. A call whose outcome is unknown (a read
+timeout, a crash mid-call) leaves the week ``posting``: never resent by itself,
+and warned about with the way out.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock, iso
+from bot.clock import Clock, iso, parse_iso
 from bot.config import Config
 from bot.digest import fmt
 from bot.digest.store import (
     FAILED,
     POSTED,
+    POSTING,
     claim_week,
     create_digest_schema,
     posted_record,
@@ -29,7 +33,11 @@ from bot.redact import escape_mrkdwn
 from bot.slack.port import Blocks, SlackError, SlackPort
 from bot.store import Store
 
+log = logging.getLogger(__name__)
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+STUCK_AFTER = timedelta(minutes=10)
+UNKNOWN_OUTCOME = "Slack may have posted it, so it is not sent again by itself"
 SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
 SLACK_BREACHES = 3
 
@@ -51,6 +59,8 @@ def post_weekly_digest(store: Store, config: Config, slack: SlackPort, clock: Cl
     if now < posting_time(config, week):
         return False
     record = posted_record(store, week.label)
+    if record is not None and record["status"] == POSTING:
+        _warn_if_stuck(record, config, now)
     if record is not None and record["status"] != FAILED:
         return False
     digest = build_digest(store, config, week, now)
@@ -82,9 +92,32 @@ def post_digest(
             record_step(store, week, file_id=file_id)
         record_step(store, week, status=POSTED, posted_at=iso(clock.now()), last_error=None)
     except SlackError as exc:
-        record_step(store, week, status=FAILED, last_error=str(exc))
+        if exc.maybe_done:  # like a crash mid-call: Slack may have it, so never resend alone
+            record_step(store, week, last_error=f"{exc}; {UNKNOWN_OUTCOME}")
+        else:
+            record_step(store, week, status=FAILED, last_error=str(exc))
+        raise
+    except Exception as exc:
+        record_step(store, week, last_error=f"{type(exc).__name__}: {exc}; {UNKNOWN_OUTCOME}")
         raise
     return True
+
+
+def _warn_if_stuck(record: dict[str, Any], config: Config, now: datetime) -> None:
+    """A week left ``posting`` is never resent by itself (Slack may have it); say so, with
+    the way out, each time the catch-up job finds it."""
+    if now - parse_iso(record["claimed_at"]) < STUCK_AFTER:
+        return
+    log.warning(
+        "digest %s: the post started %s did not finish (%s). Check %s; to post it again: "
+        "DELETE FROM digests WHERE week = '%s', then complaintbot digest --week %s --post",
+        record["week"],
+        record["claimed_at"],
+        record.get("last_error") or "the process stopped mid-call",
+        config.slack.digest_channel,
+        record["week"],
+        record["week"],
+    )
 
 
 def next_digest_at(config: Config, after: datetime) -> datetime:

@@ -11,14 +11,24 @@ Blocks = list[dict[str, Any]]
 
 
 class SlackError(DeliveryError):
-    """A Slack call failed; ``code`` is Slack's error string (e.g. ``channel_not_found``)."""
+    """A Slack call failed; ``code`` is Slack's error string (e.g. ``channel_not_found``).
+
+    ``maybe_done`` is set when the request went out and no answer came back (a read timeout,
+    a reset connection): Slack may have carried it out."""
 
     def __init__(
-        self, message: str, *, code: str = "", retry_after: float | None = None, transient: bool
+        self,
+        message: str,
+        *,
+        code: str = "",
+        retry_after: float | None = None,
+        transient: bool,
+        maybe_done: bool = False,
     ) -> None:
         super().__init__(message, retry_after=retry_after)
         self.code = code
         self.transient = transient
+        self.maybe_done = maybe_done
 
 
 @dataclass(frozen=True)

@@ -97,4 +97,8 @@ class WebSlack:
                 transient=code not in PERMANENT_ERRORS,
             ) from None
         except (SlackClientError, OSError) as exc:
-            raise SlackError(f"Slack unreachable: {type(exc).__name__}", transient=True) from None
+            # A refused or timed-out *connection* arrives wrapped in URLError: nothing was sent.
+            sent = isinstance(exc, TimeoutError | ConnectionResetError)
+            raise SlackError(
+                f"Slack unreachable: {type(exc).__name__}", transient=True, maybe_done=sent
+            ) from None
