@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -30,6 +30,7 @@ from connectors.base import Connector
 
 log = logging.getLogger(__name__)
 
+GROUP_CACHE_TTL = timedelta(minutes=1)
 RISK_OWNERS = {
     "safety": "safety_owner",
     "legal": "legal_owner",
@@ -87,6 +88,7 @@ class Workflow:
         self.outbox = Outbox(store, clock)
         self.connectors = connectors
         self.group_members = group_members
+        self._group_cache: dict[str, tuple[datetime, frozenset[str]]] = {}
 
     # ---------------------------------------------------------------- opening
 
@@ -142,11 +144,24 @@ class Workflow:
         if user in slack.approvers:
             return True
         if slack.approver_group and self.group_members is not None:
-            try:
-                return user in self.group_members(slack.approver_group)
-            except Exception:
-                log.warning("could not read approver group %s", slack.approver_group)
+            return user in self._approver_group(slack.approver_group, self.group_members)
         return False
+
+    def _approver_group(self, group: str, read: Callable[[str], list[str]]) -> frozenset[str]:
+        """The group's members, read at most once a minute: every click asks, a click waits
+        for the answer before it is acked, and Slack allows ``usergroups.users.list`` about
+        20 calls a minute. If Slack cannot answer, the last list read still counts."""
+        now = self.clock.now()
+        cached = self._group_cache.get(group)
+        if cached is not None and now - cached[0] < GROUP_CACHE_TTL:
+            return cached[1]
+        try:
+            members = frozenset(read(group))
+        except Exception:
+            log.warning("could not read approver group %s", group)
+            return cached[1] if cached is not None else frozenset()
+        self._group_cache[group] = (now, members)
+        return members
 
     def check_reply_text(self, case_id: int, text: str) -> str | None:
         """Why this reply text cannot be posted for the case, or None if it can."""

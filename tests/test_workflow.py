@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -226,6 +227,27 @@ def test_a_reply_waiting_out_an_outage_is_not_posted_after_a_dismissal() -> None
     case = desk.flow.book.get(case_id)
     assert case["status"] == "dismissed" and case["reply_id"] is None
     assert "reply_cancelled" in [e["kind"] for e in desk.flow.book.events(case_id)]
+
+
+def test_approver_group_is_read_once_a_minute_and_survives_a_slack_hiccup() -> None:
+    base = default_config()
+    config = replace(base, slack=replace(base.slack, approvers=(), approver_group="S0CARE"))
+    clock = ManualClock(la(2026, 11, 30, 9))
+    reads: list[str] = []
+    answers: list[Exception | list[str]] = [["U0PAT"], TransientError("ratelimited")]
+
+    def members(group: str) -> list[str]:
+        reads.append(group)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    flow = Workflow(config, Store.memory(), clock, {}, members)
+    assert flow.is_approver("U0PAT") and not flow.is_approver("U0SAM")
+    assert flow.is_approver("U0PAT") and reads == ["S0CARE"]
+    clock.advance(timedelta(seconds=61))
+    assert flow.is_approver("U0PAT") and len(reads) == 2  # Slack failed: the last list counts
 
 
 def test_outsider_cannot_act_and_nothing_changes() -> None:
