@@ -2,8 +2,8 @@
 
 Slack forgets an interaction once it is acknowledged, so an action that changes a case is
 stored first and acked after: a crash in between leaves the click unacked (Slack shows the
-person an error and Socket Mode may deliver it again; the workflow's calls are idempotent)
-instead of acked and lost. The store answers in milliseconds, well inside Slack's 3-second
+person an error, so they click again; the workflow's calls are idempotent) instead of acked
+and lost. The store answers in milliseconds, well inside Slack's 3-second
 window. Actions that only open a modal ack at once. The decisions (who may approve, what
 may be posted) live in the core.
 """
