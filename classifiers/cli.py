@@ -226,6 +226,12 @@ def train_command(
         _train(config, data, include_labels, output_dir, layers)
 
 
+def _ml_extras_missing(exc: ImportError) -> ComplaintbotError:
+    return ComplaintbotError(
+        f"training needs the ml extras (pip install 'complaintbot[ml]'): {exc}"
+    )
+
+
 def _staff_labels(config: Config, include_labels: bool) -> list[StaffLabel]:
     from classifiers.data import load_staff_labels
 
@@ -241,9 +247,7 @@ def _refit_heads(config: Config, data: Path, include_labels: bool, output_dir: P
     try:
         from classifiers.pipeline import refit_heads
     except ImportError as exc:
-        raise ComplaintbotError(
-            f"training needs the ml extras (pip install 'complaintbot[ml]'): {exc}"
-        ) from exc
+        raise _ml_extras_missing(exc) from exc
     output = output_dir or config.classifier.model_dir
     refit_heads(output, data, staff, base_model=config.classifier.base_model)
     click.echo(f"category and flag heads refit in {output}")
@@ -259,9 +263,7 @@ def _train(
         from classifiers.pipeline import train_and_save
         from classifiers.train import TrainParams
     except ImportError as exc:
-        raise ComplaintbotError(
-            f"training needs the ml extras (pip install 'complaintbot[ml]'): {exc}"
-        ) from exc
+        raise _ml_extras_missing(exc) from exc
     torch.set_num_threads(min(2, torch.get_num_threads()))
     output = output_dir or config.classifier.model_dir
     params = TrainParams(max_length=config.classifier.max_length)
