@@ -238,14 +238,18 @@ class OutboxWorker:
         return "retried"
 
     def _give_up(self, delivery: Delivery, error: str) -> None:
-        self.outbox.give_up(delivery, error)
-        if self.on_give_up is not None:
-            try:
-                self.on_give_up(delivery, error)
-            except Exception:
-                log.exception(
-                    "outbox %s %s: telling the core it failed failed", delivery.kind, delivery.id
-                )
+        """Mark the row failed and tell the core in one transaction, so a crash between the two
+        cannot leave a reply neither retried nor handed back."""
+        try:
+            with self.outbox.store.transaction():
+                self.outbox.give_up(delivery, error)
+                if self.on_give_up is not None:
+                    self.on_give_up(delivery, error)
+        except Exception:
+            log.exception(
+                "outbox %s %s: handing back the failure failed", delivery.kind, delivery.id
+            )
+            self.outbox.give_up(delivery, error)
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter in its upper half, capped."""
