@@ -108,12 +108,12 @@ class RedditConnector:
         notes = {}
         if since and len(items) >= LISTING_CAP:
             log.warning(
-                "reddit %s: more than %d items since the last poll; Reddit lists no further "
-                "back, so older ones in between were not read",
+                "reddit %s: %d or more items since the last poll; Reddit lists no further "
+                "back, so any older ones in between were not read",
                 source,
                 LISTING_CAP,
             )
-            notes["gap"] = f"more than {LISTING_CAP} new items; Reddit lists no further back"
+            notes["gap"] = f"{LISTING_CAP}+ new items; Reddit lists no further back"
         return FetchResult(
             mentions=mentions,
             cursor=json.dumps({"created_utc": newest}),
