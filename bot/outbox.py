@@ -52,6 +52,7 @@ class Delivery:
     payload: dict[str, Any]
     attempt: int
     resumed: bool
+    created_at: str = ""
 
 
 Handler = Callable[[Delivery], Mapping[str, Any]]
@@ -109,7 +110,8 @@ class Outbox:
         now = iso(self.clock.now())
         with self.store.transaction():
             rows = self.db.execute(
-                "SELECT id, kind, idempotency_key, case_id, payload, attempts, status FROM outbox"
+                "SELECT id, kind, idempotency_key, case_id, payload, attempts, status, created_at"
+                " FROM outbox"
                 " WHERE status IN ('pending', 'sending') AND next_attempt_at <= ?"
                 " ORDER BY id LIMIT ?",
                 [now, limit],
@@ -128,6 +130,7 @@ class Outbox:
                 payload=json.loads(row[4]),
                 attempt=row[5] + 1,
                 resumed=row[6] == "sending",
+                created_at=row[7],
             )
             for row in rows
         ]

@@ -288,6 +288,13 @@ class Workspace:
     def conversations_history(self, args: JSONDict) -> JSONDict:
         channel = self.channel(args.get("channel"))
         top = [m for m in self._visible(channel) if not m.thread_ts or m.thread_ts == m.ts]
+        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
+        if args.get("oldest"):
+            oldest = float(args["oldest"])
+            top = [m for m in top if float(m.ts) > oldest or (inclusive and float(m.ts) == oldest)]
+        if args.get("latest"):
+            latest = float(args["latest"])
+            top = [m for m in top if float(m.ts) < latest or (inclusive and float(m.ts) == latest)]
         limit = int(args.get("limit") or 100)
         newest_first = list(reversed(top))
         return {

@@ -225,6 +225,18 @@ def test_edit_refuses_banned_wording_and_overlong_text_in_the_modal(loop: Loop) 
     assert reply["text"].startswith("So sorry, @jane")
 
 
+def test_a_card_slack_took_before_a_crash_is_found_not_posted_twice(loop: Loop) -> None:
+    case_id, card = loop.post_and_card("@acme the buckle snapped")
+    # The process died after chat.postMessage and before it stored the card's ts.
+    loop.store.db.execute("UPDATE cases SET slack_ts = NULL, slack_channel = NULL")
+    loop.store.db.execute("UPDATE outbox SET status = 'sending' WHERE kind = 'slack_card'")
+    loop.store.db.conn.commit()
+    loop.worker.run_once()
+    cards = [m for m in loop.emu.slack.messages() if f"card:{case_id}" in str(m["blocks"])]
+    assert [m["ts"] for m in cards] == [card["ts"]]
+    assert loop.flow.book.get(case_id)["slack_ts"] == card["ts"]
+
+
 def test_an_edit_sent_after_another_approval_is_refused_in_the_modal(loop: Loop) -> None:
     case_id, card = loop.post_and_card("@acme the strap snapped")
     view_id = open_edit_modal(loop, card)

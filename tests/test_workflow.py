@@ -61,6 +61,13 @@ class MemorySlack:
     def group_members(self, group_id: str) -> list[str]:
         return []
 
+    def find_message(self, channel: str, block_id: str, oldest: float) -> PostedMessage | None:
+        for post in self.posts:
+            if post["channel"] == channel and not post["thread_ts"]:
+                if any(b.get("block_id") == block_id for b in post["blocks"] or []):
+                    return PostedMessage(channel=channel, ts=post["ts"])
+        return None
+
 
 class RecordingPlatform:
     platform = "x"

@@ -49,6 +49,9 @@ REPLY_BLOCK, REPLY_INPUT = "reply_block", "reply_text"
 REASON_BLOCK, REASON_INPUT = "reason_block", "reason"
 NOTE_BLOCK, NOTE_INPUT = "note_block", "note"
 CASE_BLOCK_PREFIX = "case:"
+# The header's block id names the card's case, so a card whose ``ts`` was lost (a crash or a
+# timeout after Slack took it) can be found in the channel instead of posted twice.
+CARD_BLOCK_PREFIX = "card:"
 SAFE_URL = re.compile(r"^https?://[^\s<>|]+$")
 
 
@@ -81,7 +84,10 @@ def case_card(
     if len(text) > POST_TEXT_LIMIT:
         post += f"… ({link(mention['url'], 'read the whole post')})"
     blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=f"{case['priority']} · Case {case['id']}"[:150])),
+        HeaderBlock(
+            block_id=f"{CARD_BLOCK_PREFIX}{case['id']}",
+            text=PlainTextObject(text=f"{case['priority']} · Case {case['id']}"[:150]),
+        ),
         SectionBlock(
             text=MarkdownTextObject(
                 text=f"*@{handle}* ({followers:,} followers) on {platform} · "

@@ -10,15 +10,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.cases import CaseBook
-from bot.clock import iso
+from bot.clock import iso, parse_iso
 from bot.config import Config
 from bot.errors import TransientError
 from bot.outbox import Delivery, Handler
-from bot.slack.cards import case_card
+from bot.slack.cards import CARD_BLOCK_PREFIX, case_card
 from bot.slack.port import SlackPort
 from bot.store import Store
 
 CARD_NOT_POSTED_RETRY_SECONDS = 5.0
+CLOCK_SKEW_SECONDS = 300.0  # look a little before the row was queued: clocks differ
 
 
 class SlackDelivery:
@@ -46,7 +47,13 @@ class SlackDelivery:
         case, text, blocks = self._render(int(delivery.case_id or 0))
         if case["slack_ts"]:
             return {"channel": case["slack_channel"], "ts": case["slack_ts"], "already": True}
-        posted = self.slack.post_message(self.config.slack.complaints_channel, text, blocks)
+        channel = self.config.slack.complaints_channel
+        posted = None
+        if delivery.resumed or delivery.attempt > 1:  # Slack may have taken the last try
+            since = parse_iso(delivery.created_at).timestamp() - CLOCK_SKEW_SECONDS
+            posted = self.slack.find_message(channel, f"{CARD_BLOCK_PREFIX}{case['id']}", since)
+        if posted is None:
+            posted = self.slack.post_message(channel, text, blocks)
         self.store.db.table("cases").update(
             case["id"], {"slack_channel": posted.channel, "slack_ts": posted.ts}
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
@@ -34,6 +35,7 @@ class WebSlack:
 
     def __init__(self, token: str, base_url: str, timeout: int = 10) -> None:
         self.client = WebClient(token=token, base_url=base_url, timeout=timeout)
+        self._channel_ids: dict[str, str] = {}
 
     def post_message(
         self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
@@ -75,6 +77,55 @@ class WebSlack:
             )
         )
         return str(response["file"]["id"])
+
+    def find_message(self, channel: str, block_id: str, oldest: float) -> PostedMessage | None:
+        channel_id = self._channel_id(channel)
+        cursor: str | None = None
+        while True:
+            page = self._call(
+                partial(
+                    self.client.conversations_history,
+                    channel=channel_id,
+                    oldest=f"{oldest:.6f}",
+                    limit=200,
+                    cursor=cursor,
+                )
+            )
+            for message in page["messages"]:
+                blocks = message.get("blocks") or []
+                if message.get("bot_id") and any(b.get("block_id") == block_id for b in blocks):
+                    return PostedMessage(channel=channel_id, ts=str(message["ts"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+
+    def _channel_id(self, channel: str) -> str:
+        """conversations.history wants an id; the config may name the channel (``#name``)."""
+        if not channel.startswith("#") and channel[:1] in ("C", "G") and channel.isupper():
+            return channel
+        name = channel.lstrip("#")
+        if name not in self._channel_ids:
+            cursor: str | None = None
+            while True:
+                page = self._call(
+                    partial(
+                        self.client.conversations_list,
+                        types="public_channel,private_channel",
+                        exclude_archived=True,
+                        limit=1000,
+                        cursor=cursor,
+                    )
+                )
+                for found in page["channels"]:
+                    self._channel_ids[str(found["name"])] = str(found["id"])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if name in self._channel_ids or not cursor:
+                    break
+        if name not in self._channel_ids:
+            raise SlackError(
+                f"no channel named {channel}", code="channel_not_found", transient=False
+            )
+        return self._channel_ids[name]
 
     def group_members(self, group_id: str) -> list[str]:
         response = self._call(lambda: self.client.usergroups_users_list(usergroup=group_id))
