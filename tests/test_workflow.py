@@ -63,9 +63,10 @@ class MemorySlack:
 
     def find_message(self, channel: str, block_id: str, oldest: float) -> PostedMessage | None:
         for post in self.posts:
-            if post["channel"] == channel and not post["thread_ts"]:
-                if any(b.get("block_id") == block_id for b in post["blocks"] or []):
-                    return PostedMessage(channel=channel, ts=post["ts"])
+            blocks = post["blocks"] or []
+            top_level = post["channel"] == channel and not post["thread_ts"]
+            if top_level and any(b.get("block_id") == block_id for b in blocks):
+                return PostedMessage(channel=channel, ts=post["ts"])
         return None
 
 
