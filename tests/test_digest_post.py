@@ -23,10 +23,21 @@ PNG = b"\x89PNG\r\n\x1a\n"
 class FakeSlack:
     """Records what would reach Slack; answers with a channel id as Slack does."""
 
-    def __init__(self, fail_uploads: int = 0) -> None:
+    def __init__(self, fail_uploads: int = 0, history_error: SlackError | None = None) -> None:
         self.messages: list[dict[str, Any]] = []
         self.files: list[dict[str, Any]] = []
         self.fail_uploads = fail_uploads
+        self.history_error = history_error
+        self.looked = 0
+
+    def find_message(self, channel: str, block_id: str, oldest: float) -> PostedMessage | None:
+        self.looked += 1
+        if self.history_error is not None:
+            raise self.history_error
+        for n, message in enumerate(self.messages, start=1):
+            if any(b.get("block_id") == block_id for b in message["blocks"] or []):
+                return PostedMessage(channel="C0DIGEST", ts=f"1700000000.{n:06d}")
+        return None
 
     def post_message(
         self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
@@ -104,28 +115,25 @@ def test_a_failed_upload_is_retried_without_posting_the_message_again(desk: Desk
     assert posted_record(desk.store, "2026-W47")["attempts"] == 2  # type: ignore[index]
 
 
-def test_an_attempt_that_died_mid_call_is_not_repeated_and_is_warned_about(
-    desk: Desk, caplog: pytest.LogCaptureFixture
+def test_an_attempt_that_died_mid_call_is_looked_for_before_it_is_sent_again(
+    desk: Desk,
 ) -> None:
-    """A crash between claiming and Slack's answer leaves the week 'posting': never resend,
-    but say so (with the way out) once it has been stuck a while."""
-    desk.store.db.table("digests").insert(
-        {"week": "2026-W47", "status": "posting", "claimed_at": "2026-11-23T17:00:00.000000Z"}
-    )
+    """A crash between claiming and Slack's answer leaves the week 'posting'. Ten minutes on,
+    the channel is read: a message Slack took is kept (the chart follows), one it never got
+    is sent."""
+    claimed = {"status": "posting", "claimed_at": "2026-11-23T17:00:00.000000Z"}
+    desk.store.db.table("digests").insert({"week": "2026-W47", **claimed})
     slack = FakeSlack()
     desk.clock.set(la(2026, 11, 23, 9, 5))
     assert post_weekly_digest(desk.store, desk.config, slack, desk.clock) is False
-    stuck = [r for r in caplog.records if r.name == "bot.digest.slack"]
-    assert stuck == []  # five minutes: it may still be in flight
+    assert slack.looked == 0  # five minutes: it may still be in flight
     desk.clock.set(la(2026, 11, 23, 9, 30))
-    assert post_weekly_digest(desk.store, desk.config, slack, desk.clock) is False
-    assert slack.messages == []
-    [warning] = [r for r in caplog.records if r.name == "bot.digest.slack"]
-    assert "DELETE FROM digests WHERE week = '2026-W47'" in warning.getMessage()
-    assert "#complaints-digest" in warning.getMessage()
+    assert post_weekly_digest(desk.store, desk.config, slack, desk.clock) is True
+    assert slack.looked == 1 and len(slack.messages) == 1 and len(slack.files) == 1
+    assert posted_record(desk.store, "2026-W47")["status"] == "posted"  # type: ignore[index]
 
 
-def test_a_post_that_timed_out_after_sending_is_not_sent_again(desk: Desk) -> None:
+def test_a_post_that_timed_out_after_sending_is_found_not_sent_again(desk: Desk) -> None:
     """Slack may have a message whose answer never came; a second one would be a duplicate."""
 
     class TimingOut(FakeSlack):
@@ -140,9 +148,28 @@ def test_a_post_that_timed_out_after_sending_is_not_sent_again(desk: Desk) -> No
     record = posted_record(desk.store, "2026-W47")
     assert record is not None and record["status"] == "posting"
     assert "may have posted it" in record["last_error"]
-    desk.clock.set(la(2026, 11, 23, 9, 20))
+    desk.clock.set(la(2026, 11, 23, 9, 5))
     assert post_weekly_digest(desk.store, desk.config, slack, desk.clock) is False
-    assert len(slack.messages) == 1
+    desk.clock.set(la(2026, 11, 23, 9, 20))
+    assert post_weekly_digest(desk.store, desk.config, slack, desk.clock) is True
+    assert len(slack.messages) == 1 and len(slack.files) == 1
+    record = posted_record(desk.store, "2026-W47")
+    assert record is not None and record["status"] == "posted"
+    assert record["message_ts"] == "1700000000.000001"
+
+
+def test_a_stuck_week_whose_channel_cannot_be_read_is_left_alone_and_warned_about(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    claimed = {"status": "posting", "claimed_at": "2026-11-23T17:00:00.000000Z"}
+    desk.store.db.table("digests").insert({"week": "2026-W47", **claimed})
+    slack = FakeSlack(history_error=SlackError("Slack answered missing_scope", transient=False))
+    desk.clock.set(la(2026, 11, 23, 9, 30))
+    assert post_weekly_digest(desk.store, desk.config, slack, desk.clock) is False
+    assert slack.messages == []
+    [warning] = [r for r in caplog.records if r.name == "bot.digest.slack"]
+    assert "DELETE FROM digests WHERE week = '2026-W47'" in warning.getMessage()
+    assert "missing_scope" in warning.getMessage() and "#complaints-digest" in warning.getMessage()
 
 
 def test_slack_summary_has_arrows_breaches_themes_and_no_personal_data(desk: Desk) -> None:
@@ -159,6 +186,7 @@ def test_slack_summary_has_arrows_breaches_themes_and_no_personal_data(desk: Des
     blocks = digest_blocks(digest)
     assert blocks[0] == {
         "type": "header",
+        "block_id": "digest:2026-W47",  # how a post whose answer was lost is found again
         "text": {"type": "plain_text", "text": "Complaint digest 2026-W47"},
     }
     fields = {f["text"].split("\n")[0]: f["text"] for f in blocks[2]["fields"]}

@@ -5,8 +5,9 @@ before anything is sent, and each confirmed step is recorded at once, so a
 restart on Monday morning finds the week posted and sends nothing; a Slack
 failure leaves the week ``failed`` and the next call resumes at the step that
 failed without repeating the message. A call whose outcome is unknown (a read
-timeout, a crash mid-call) leaves the week ``posting``: never resent by itself,
-and warned about with the way out.
+timeout, a crash mid-call) leaves the week ``posting``; ten minutes later the
+channel is read for the message (its header block id is ``digest:<week>``)
+before anything is sent again.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ log = logging.getLogger(__name__)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STUCK_AFTER = timedelta(minutes=10)
-UNKNOWN_OUTCOME = "Slack may have posted it, so it is not sent again by itself"
+UNKNOWN_OUTCOME = "Slack may have posted it; it is looked for before any second try"
+DIGEST_BLOCK_PREFIX = "digest:"
+CLOCK_SKEW_SECONDS = 300.0
 SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
 SLACK_BREACHES = 3
 
@@ -46,7 +49,7 @@ def post_weekly_digest(store: Store, config: Config, slack: SlackPort, clock: Cl
     """The cron job: post the last complete week's digest once its scheduled time has come.
 
     Returns False when nothing was posted: the week is already posted (or an
-    earlier attempt's outcome is unknown), or its time has not come. So the
+    earlier attempt's outcome is not yet known), or its time has not come. So the
     daemon may also call it at start and every few minutes, to catch up after
     downtime or retry a failure. Raises SlackError when Slack fails.
     """
@@ -60,7 +63,7 @@ def post_weekly_digest(store: Store, config: Config, slack: SlackPort, clock: Cl
         return False
     record = posted_record(store, week.label)
     if record is not None and record["status"] == POSTING:
-        _warn_if_stuck(record, config, now)
+        record = _settle_stuck_week(store, record, config, slack, now)
     if record is not None and record["status"] != FAILED:
         return False
     digest = build_digest(store, config, week, now)
@@ -103,17 +106,39 @@ def post_digest(
     return True
 
 
-def _warn_if_stuck(record: dict[str, Any], config: Config, now: datetime) -> None:
-    """A week left ``posting`` is never resent by itself (Slack may have it); say so, with
-    the way out, each time the catch-up job finds it."""
-    if now - parse_iso(record["claimed_at"]) < STUCK_AFTER:
-        return
+def _settle_stuck_week(
+    store: Store, record: dict[str, Any], config: Config, slack: SlackPort, now: datetime
+) -> dict[str, Any]:
+    """A week left ``posting`` (a crash mid-call, a timeout after sending): once it has been
+    stuck a while, look in the channel. Found, the message is recorded and the next step
+    (the chart) resumes; not found, Slack never took it and the week may be posted. If the
+    channel cannot be read, nothing is sent, and the log says how to settle it by hand."""
+    claimed = parse_iso(record["claimed_at"])
+    if now - claimed < STUCK_AFTER:
+        return record
+    week = record["week"]
+    channel = config.slack.digest_channel
+    if not record["message_ts"]:
+        try:
+            found = slack.find_message(
+                channel, f"{DIGEST_BLOCK_PREFIX}{week}", claimed.timestamp() - CLOCK_SKEW_SECONDS
+            )
+        except SlackError as exc:
+            _warn_stuck(record, config, f"{record.get('last_error') or 'stopped mid-call'}; {exc}")
+            return record
+        if found is not None:
+            record_step(store, week, channel=found.channel, message_ts=found.ts)
+    record_step(store, week, status=FAILED, last_error="interrupted; resumed after a look")
+    return posted_record(store, week) or record
+
+
+def _warn_stuck(record: dict[str, Any], config: Config, why: str) -> None:
     log.warning(
         "digest %s: the post started %s did not finish (%s). Check %s; to post it again: "
         "DELETE FROM digests WHERE week = '%s', then complaintbot digest --week %s --post",
         record["week"],
         record["claimed_at"],
-        record.get("last_error") or "the process stopped mid-call",
+        why,
         config.slack.digest_channel,
         record["week"],
         record["week"],
@@ -154,7 +179,11 @@ def digest_blocks(digest: dict[str, Any]) -> Blocks:
     """Headline numbers with week-over-week arrows, the worst breaches, the top themes."""
     week = digest["week"]
     blocks: Blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Complaint digest {week}"}},
+        {
+            "type": "header",
+            "block_id": f"{DIGEST_BLOCK_PREFIX}{week}",
+            "text": {"type": "plain_text", "text": f"Complaint digest {week}"},
+        },
         _context(f"{fmt.week_span(digest)} ({digest['timezone']})"),
     ]
     if digest["empty"]:
