@@ -14,7 +14,7 @@ from bot.config import Config, default_config
 from bot.errors import PermanentError, TransientError
 from bot.models import Mention
 from bot.slack.delivery import SlackDelivery
-from bot.slack.port import Blocks, PostedMessage
+from bot.slack.port import Blocks, PostedMessage, SlackError
 from bot.store import Store
 from bot.workflow import Workflow
 from connectors.base import ReplyCheck
@@ -29,6 +29,7 @@ class MemorySlack:
         self.posts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.fail_next: list[Exception] = []
+        self.history_error: Exception | None = None
 
     def post_message(
         self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
@@ -62,6 +63,8 @@ class MemorySlack:
         return []
 
     def find_message(self, channel: str, block_id: str, oldest: float) -> PostedMessage | None:
+        if self.history_error is not None:
+            raise self.history_error
         for post in self.posts:
             blocks = post["blocks"] or []
             top_level = post["channel"] == channel and not post["thread_ts"]
@@ -256,6 +259,16 @@ def test_approver_group_is_read_once_a_minute_and_survives_a_slack_hiccup() -> N
     assert flow.is_approver("U0PAT") and reads == ["S0CARE"]
     clock.advance(timedelta(seconds=61))
     assert flow.is_approver("U0PAT") and len(reads) == 2  # Slack failed: the last list counts
+
+
+def test_a_card_whose_channel_cannot_be_read_is_posted_rather_than_lost() -> None:
+    desk = Desk()
+    case_id = desk.case()
+    desk.flow.outbox.claim()  # a crash after claiming: the card delivery resumes
+    desk.slack.history_error = SlackError("missing_scope", code="missing_scope", transient=False)
+    desk.drain()
+    assert len(desk.slack.posts) == 1
+    assert desk.flow.book.get(case_id)["slack_ts"] == desk.slack.posts[0]["ts"]
 
 
 def test_outsider_cannot_act_and_nothing_changes() -> None:

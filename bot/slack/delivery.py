@@ -6,6 +6,7 @@ shows the latest state even if Slack was down for a while.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,8 +16,10 @@ from bot.config import Config
 from bot.errors import TransientError
 from bot.outbox import Delivery, Handler
 from bot.slack.cards import CARD_BLOCK_PREFIX, case_card
-from bot.slack.port import SlackPort
+from bot.slack.port import PostedMessage, SlackError, SlackPort
 from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 CARD_NOT_POSTED_RETRY_SECONDS = 5.0
 CLOCK_SKEW_SECONDS = 300.0  # look a little before the row was queued: clocks differ
@@ -50,8 +53,7 @@ class SlackDelivery:
         channel = self.config.slack.complaints_channel
         posted = None
         if delivery.resumed or delivery.attempt > 1:  # Slack may have taken the last try
-            since = parse_iso(delivery.created_at).timestamp() - CLOCK_SKEW_SECONDS
-            posted = self.slack.find_message(channel, f"{CARD_BLOCK_PREFIX}{case['id']}", since)
+            posted = self._posted_card(channel, case["id"], delivery)
         if posted is None:
             posted = self.slack.post_message(channel, text, blocks)
         self.store.db.table("cases").update(
@@ -59,6 +61,20 @@ class SlackDelivery:
         )
         self.book.record(case["id"], "system", "card_posted", channel=posted.channel, ts=posted.ts)
         return {"channel": posted.channel, "ts": posted.ts}
+
+    def _posted_card(self, channel: str, case_id: int, delivery: Delivery) -> PostedMessage | None:
+        """The card Slack took on an earlier try, if any. When the channel cannot be read (an
+        app installed without ``channels:history``), a second card beats a missing one."""
+        since = parse_iso(delivery.created_at).timestamp() - CLOCK_SKEW_SECONDS
+        try:
+            return self.slack.find_message(channel, f"{CARD_BLOCK_PREFIX}{case_id}", since)
+        except SlackError as exc:
+            if exc.transient:
+                raise
+            log.warning(
+                "cannot look for case %s's card (%s); posting it, perhaps twice", case_id, exc
+            )
+            return None
 
     def update_card(self, delivery: Delivery) -> Mapping[str, Any]:
         case, text, blocks = self._render(int(delivery.case_id or 0))
