@@ -369,7 +369,7 @@ class Workflow:
             self._update_card(case_id, "reply_failed")
             self.outbox.enqueue(
                 "slack_thread",
-                f"reply-failed:{case_id}:{len(self.book.events(case_id))}",
+                f"reply-failed:{case_id}:{self._event_count(case_id)}",
                 {
                     "text": ":warning: The reply could not be posted "
                     f"({escape_mrkdwn(mask_personal_data(error[:300]))}). Approve it again "
@@ -384,11 +384,17 @@ class Workflow:
         self.outbox.enqueue("slack_alert", f"alert:{case['id']}:{key}", {"text": text}, case["id"])
 
     def _update_card(self, case_id: int, reason: str) -> None:
-        count = self.db.execute(
-            "SELECT count(*) FROM case_events WHERE case_id = ?", [case_id]
-        ).fetchone()[0]
+        count = self._event_count(case_id)
         self.outbox.enqueue(
             "slack_update", f"card-update:{case_id}:{count}:{reason}", {"reason": reason}, case_id
+        )
+
+    def _event_count(self, case_id: int) -> int:
+        """How many events the case has: makes an outbox key unique per change of the case."""
+        return int(
+            self.db.execute(
+                "SELECT count(*) FROM case_events WHERE case_id = ?", [case_id]
+            ).fetchone()[0]
         )
 
     def _case(self, case_id: int) -> dict[str, Any] | None:

@@ -31,7 +31,7 @@ from bot.digest.store import (
 )
 from bot.digest.weeks import Week
 from bot.redact import escape_mrkdwn
-from bot.slack.port import Blocks, SlackError, SlackPort
+from bot.slack.port import HISTORY_LOOKBACK_SECONDS, Blocks, SlackError, SlackPort
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STUCK_AFTER = timedelta(minutes=10)
 UNKNOWN_OUTCOME = "Slack may have posted it; it is looked for before any second try"
 DIGEST_BLOCK_PREFIX = "digest:"
-CLOCK_SKEW_SECONDS = 300.0
 SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
 SLACK_BREACHES = 3
 
@@ -121,7 +120,9 @@ def _settle_stuck_week(
     if not record["message_ts"]:
         try:
             found = slack.find_message(
-                channel, f"{DIGEST_BLOCK_PREFIX}{week}", claimed.timestamp() - CLOCK_SKEW_SECONDS
+                channel,
+                f"{DIGEST_BLOCK_PREFIX}{week}",
+                claimed.timestamp() - HISTORY_LOOKBACK_SECONDS,
             )
         except SlackError as exc:
             _warn_stuck(record, config, f"{record.get('last_error') or 'stopped mid-call'}; {exc}")

@@ -16,13 +16,12 @@ from bot.config import Config
 from bot.errors import TransientError
 from bot.outbox import Delivery, Handler
 from bot.slack.cards import CARD_BLOCK_PREFIX, case_card
-from bot.slack.port import PostedMessage, SlackError, SlackPort
+from bot.slack.port import HISTORY_LOOKBACK_SECONDS, PostedMessage, SlackError, SlackPort
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 
 CARD_NOT_POSTED_RETRY_SECONDS = 5.0
-CLOCK_SKEW_SECONDS = 300.0  # look a little before the row was queued: clocks differ
 
 
 class SlackDelivery:
@@ -65,7 +64,7 @@ class SlackDelivery:
     def _posted_card(self, channel: str, case_id: int, delivery: Delivery) -> PostedMessage | None:
         """The card Slack took on an earlier try, if any. When the channel cannot be read (an
         app installed without ``channels:history``), a second card beats a missing one."""
-        since = parse_iso(delivery.created_at).timestamp() - CLOCK_SKEW_SECONDS
+        since = parse_iso(delivery.created_at).timestamp() - HISTORY_LOOKBACK_SECONDS
         try:
             return self.slack.find_message(channel, f"{CARD_BLOCK_PREFIX}{case_id}", since)
         except SlackError as exc:

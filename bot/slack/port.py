@@ -31,6 +31,11 @@ class SlackError(DeliveryError):
         self.maybe_done = maybe_done
 
 
+# ``find_message`` callers look this far before the moment they know of: our clock and
+# Slack's message timestamps may differ.
+HISTORY_LOOKBACK_SECONDS = 300.0
+
+
 @dataclass(frozen=True)
 class PostedMessage:
     channel: str
