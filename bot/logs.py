@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from urllib.parse import quote, quote_plus
 
 from bot.clock import iso
 from bot.redact import mask_personal_data
@@ -24,12 +25,64 @@ TOKEN_PATTERNS = (
 )
 
 
+# Libraries whose DEBUG lines carry request URLs, headers, bodies or OAuth signature base
+# strings, where a secret can appear in a form the filter does not know: kept at WARNING (or
+# the root's level, if higher) however verbose the root is.
+QUIET_LOGGERS = (
+    "oauthlib",
+    "requests_oauthlib",
+    "urllib3",
+    "aiohttp",
+    "websocket",
+    "slack_bolt",
+    "slack_sdk",
+    "praw",
+    "prawcore",
+    "tweepy",
+    "matplotlib",
+    "tzlocal",
+)
+
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The forms a secret takes in log text: as is, URL-encoded (``quote`` with and without "/"
+    safe, ``quote_plus``, and encoded twice, as in an OAuth 1 signature base string), and
+    escaped in JSON (with "/" escaped too, as some encoders do) or in a Python repr."""
+    once = quote(secret, safe="")
+    forms = {secret, once, quote(secret), quote_plus(secret), quote(once, safe="")}
+    forms.add(json.dumps(secret)[1:-1])
+    forms.add(json.dumps(secret)[1:-1].replace("/", "\\/"))
+    forms.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+    forms.add(repr(secret)[1:-1])
+    return forms
+
+
+def _secret_pattern(form: str) -> str:
+    """``form`` as a regex whose percent escapes match in either case (%2B, %2b)."""
+    return _PERCENT_ESCAPE.sub(
+        lambda escape: (
+            "%" + "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in escape[0][1:])
+        ),
+        re.escape(form),
+    )
+
+
 class RedactingFilter(logging.Filter):
-    """Masks known secret values, token shapes and personal data in every record."""
+    """Masks known secret values (raw, URL-encoded and JSON-escaped), token shapes and personal
+    data in every record."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self.secrets = sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True)
+        forms = {form for secret in self.secrets for form in secret_forms(secret)}
+        # Longest first: at one position the first alternative that matches wins.
+        self._secret_pattern = (
+            re.compile("|".join(_secret_pattern(f) for f in sorted(forms, key=len, reverse=True)))
+            if forms
+            else None
+        )
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -41,8 +94,8 @@ class RedactingFilter(logging.Filter):
         return True
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "[secret]")
+        if self._secret_pattern is not None:
+            text = self._secret_pattern.sub("[secret]", text)
         for pattern in TOKEN_PATTERNS:
             text = pattern.sub(_mask_match, text)
         return mask_personal_data(text)
@@ -96,15 +149,7 @@ def setup_logging(level: str, secrets: Iterable[str] = (), as_json: bool = False
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    for noisy in (
-        "urllib3",
-        "slack_bolt",
-        "slack_sdk",
-        "prawcore",
-        "tweepy",
-        "matplotlib",
-        "tzlocal",
-    ):
+    for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # A kicked outbox run that finds one still running is skipped: normal, not news.
     logging.getLogger("apscheduler").setLevel(max(logging.ERROR, root.level))

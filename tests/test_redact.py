@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import random
+import re
+import time
+
 import pytest
 
-from bot.redact import escape_mrkdwn, mask_handles, mask_personal_data, shorten
+from bot.digest.sections import redact_quote
+from bot.redact import (
+    escape_mrkdwn,
+    mask_handles,
+    mask_personal_data,
+    mask_start,
+    shorten,
+    shorten_masked,
+)
+from bot.slack.cards import case_card
 
 
 @pytest.mark.parametrize(
@@ -65,3 +78,151 @@ def test_shorten_cuts_at_a_word_and_collapses_whitespace() -> None:
 def test_card_numbers_are_masked_but_long_post_ids_are_not() -> None:
     text = "card 4111 1111 1111 1111, also 5500-0055-5555-5559; post 1795909852123456789"
     assert mask_personal_data(text) == "card [card], also [card]; post 1795909852123456789"
+
+
+# Redaction time: every pattern must be linear. A backtracking pattern retried from every
+# position of a long run (``[\w.]+@`` over word characters with no "@") is quadratic: 5,000
+# characters took 0.7 s, 100 KB minutes. These inputs make each pattern try hard everywhere.
+def adversarial_texts(size: int) -> dict[str, str]:
+    def fill(unit: str, length: int = size) -> str:
+        return (unit * (length // len(unit) + 1))[:length]
+
+    rng = random.Random(11)
+    mixed = "".join(
+        rng.choice("aZ09._%+-@ ()[]/u\n,#'") * rng.choice((1, 1, 2, 3, 8, 64, 500))
+        for _ in range(size // 40)
+    )
+    return {
+        "word characters": fill("a"),
+        "a.a.a.": fill("a."),
+        "a@a@a@": fill("a@"),
+        "a@a.a.a.": "a@" + fill("a.", size - 2),
+        "digits": fill("1"),
+        "1 1 1 ": fill("1 "),
+        "1-1-1-": fill("1-"),
+        "+1 1 1 ": fill("+1 1 1 1 1 1 "),
+        "a(at)a(at)": fill("a(at)"),
+        "a [dot] a [dot]": fill("a [dot] "),
+        "a (at) b (dot)": "a (at) b" + fill(" (dot) b", size - 8),
+        "123 Main Main": "123" + fill(" Main", size - 3),
+        "1 Main 1 Main": fill("1 Main "),
+        "1 a 1 St ": fill("1 a ", size - 10) + " 1 St Lane",
+        "P O P O": fill("P O "),
+        "@@@@": fill("@"),
+        "u/u/u/": fill("u/"),
+        "email + spaces": "jane@example.com" + " " * (size - 16),
+        "mixed random": fill(mixed),
+    }
+
+
+def redact(text: str) -> str:
+    return mask_handles(mask_personal_data(text))
+
+
+def timed(text: str) -> tuple[str, float]:
+    started = time.perf_counter()
+    result = redact(text)
+    return result, time.perf_counter() - started
+
+
+MASKED_WHOLE = {"a@a.a.a.": "[email].", "a (at) b (dot)": "[email]", "email + spaces": "[email]"}
+
+
+@pytest.mark.timeout(60)
+def test_redacting_50k_characters_of_adversarial_text_is_fast_and_right() -> None:
+    for name, text in adversarial_texts(50_000).items():
+        result, seconds = timed(text)
+        assert seconds < 0.5, f"{name}: {seconds:.2f} s"
+        if name in MASKED_WHOLE:
+            assert result.strip() == MASKED_WHOLE[name], name
+        elif name == "1 a 1 St ":
+            assert result.endswith(" 1 a [address] Lane"), name
+        elif name != "mixed random":
+            assert result == text, name  # nothing in them to mask
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_redacting_1_mb_of_each_adversarial_text_takes_well_under_a_second_or_two() -> None:
+    """bench/redaction.py prints the real figures; this bound only catches a regression."""
+    for name, text in adversarial_texts(1_000_000).items():
+        _, seconds = timed(text)
+        assert seconds < 2.0, f"{name}: {seconds:.2f} s"
+
+
+@pytest.mark.timeout(30)
+def test_emails_after_or_inside_long_runs_are_still_masked_whole() -> None:
+    run = "x" * 50_000
+    assert mask_personal_data(f"{run} jane@example.com") == f"{run} [email]"
+    assert mask_personal_data(f"{run}@example.com and more") == "[email] and more"
+    assert mask_personal_data(f"{run} jane (at) example (dot) com") == f"{run} [email]"
+    # A match may end inside a run; the next one starts right there, as a plain re.sub's would.
+    assert mask_personal_data("ja@e.doe+acme@example.co.uk") == "[email][email]"
+    assert mask_personal_data("mail a@b.co+c@d.com.") == "mail [email][email]."
+
+
+def test_cards_with_other_scripts_digits_still_pass_luhn() -> None:
+    arabic = "4111 1111 1111 1111".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert mask_personal_data(f"card {arabic}") == "card [card]"
+
+
+def long_posts() -> list[str]:
+    """Posts longer than what is shown, with personal data at and around every cut."""
+    phrase = "the parcel never came and nobody answers "
+    posts = []
+    for pad in range(0, 60, 7):
+        for item in ("jane.doe@example.com", "415-555-0134", "4111 1111 1111 1111", "@jane"):
+            head = phrase * 3 + "x" * pad + " "
+            posts.append(head + f"{item} " * 3 + phrase * 200)
+            posts.append((head + f"{item} ") * 40 + "a" * 10_000)
+    posts.append("call me " + " " * 5_000 + "at 415-555-0134 " + phrase * 100)
+    posts.append(("jane.doe@example.com " * 500) + phrase * 100)
+    return posts
+
+
+def test_shorten_masked_equals_masking_the_whole_text_then_shortening() -> None:
+    for post in long_posts():
+        whole, personal = redact(post), mask_personal_data(post)
+        for limit in (80, 140, 600):
+            assert shorten_masked(post, limit, redact) == shorten(whole, limit)
+            assert personal.startswith(mask_start(post, limit))
+
+
+@pytest.mark.timeout(30)
+def test_a_100_kb_post_is_quoted_as_fast_as_a_short_one() -> None:
+    post = "my parcel never arrived, mail jane@example.com " + "a" * 100_000
+    started = time.perf_counter()
+    quote = redact_quote(post, "jane")
+    assert time.perf_counter() - started < 0.05
+    assert quote.startswith("my parcel never arrived, mail [email] aaaa")
+    assert len(quote) == 140 and quote.endswith("a…")
+
+
+def card_post_text(text: str) -> str:
+    case = {
+        **dict.fromkeys(("assignee", "ack_due_at", "resolve_due_at", "approved_at")),
+        **dict.fromkeys(("approved_by", "reply_id", "reply_url", "reply_text")),
+        **dict.fromkeys(("reply_block_reason", "draft_reply", "resolution")),
+        "id": 1,
+        "platform": "x",
+        "flag_reasons": "{}",
+        "author_handle": "jane",
+        "author_followers": 10,
+        "priority": "P3",
+        "category": "delivery",
+        "status": "new",
+        "escalation_level": 0,
+        "can_reply": 1,
+    }
+    _, blocks = case_card(case, {"text": text, "url": "https://x.example/1"}, "UTC")
+    [shown] = [line for line in map(str, (b.to_dict() for b in blocks)) if "xxxxx" in line]
+    return shown
+
+
+def test_a_card_never_shows_half_a_phone_number_or_email_where_a_long_post_is_cut() -> None:
+    for lead in range(580, 600):
+        for item in ("415-555-0134", "jane.doe@example.com", "4111 1111 1111 1111"):
+            text = "x" * lead + f" {item} " + "more words " * 100
+            shown = card_post_text(text)
+            assert "read the whole post" in shown
+            assert not re.search(r"\d{3}|jane|doe@|\.com", shown), (lead, item)

@@ -18,7 +18,7 @@ import sqlite_utils
 from bot.clock import iso, parse_iso
 from bot.digest.numbers import SLA_WINDOWS, marks
 from bot.digest.weeks import day_bounds
-from bot.redact import mask_handles, mask_personal_data, shorten
+from bot.redact import mask_handles, mask_personal_data, shorten_masked
 
 QUOTE_LENGTH = 140
 QUOTES_PER_THEME = 3
@@ -87,7 +87,7 @@ def escalated_cases(
         {
             "case_id": row[0],
             "level": row[2],
-            "reason": shorten(mask_handles(mask_personal_data(str(row[3] or ""))), 80),
+            "reason": shorten_masked(str(row[3] or ""), 80, _mask_all),
             "times": row[4],
             "priority": row[5],
             "category": row[6],
@@ -161,14 +161,23 @@ def themes(
     ]
 
 
+def _mask_all(text: str) -> str:
+    return mask_handles(mask_personal_data(text))
+
+
 def redact_quote(text: str, author_handle: str | None = None) -> str:
-    """A quote safe to repeat: personal data and handles masked, the author's name gone, short."""
-    text = mask_handles(mask_personal_data(text))
-    if author_handle:
-        text = re.sub(
-            rf"(?<!\w){re.escape(author_handle)}(?!\w)", "[handle]", text, flags=re.IGNORECASE
-        )
-    return shorten(text, QUOTE_LENGTH)
+    """A quote safe to repeat: personal data and handles masked, the author's name gone, short.
+    Only the start of a long post is masked (``shorten_masked``): a 100 KB post costs no more."""
+
+    def redact(part: str) -> str:
+        part = _mask_all(part)
+        if author_handle:
+            part = re.sub(
+                rf"(?<!\w){re.escape(author_handle)}(?!\w)", "[handle]", part, flags=re.IGNORECASE
+            )
+        return part
+
+    return shorten_masked(text, QUOTE_LENGTH, redact)
 
 
 def privacy_requests(

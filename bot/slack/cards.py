@@ -32,7 +32,7 @@ from slack_sdk.models.views import View
 
 from bot.cases import DISMISS_REASONS
 from bot.clock import local_label, parse_iso
-from bot.redact import escape_mrkdwn, mask_personal_data
+from bot.redact import escape_mrkdwn, mask_personal_data, mask_start
 
 POST_TEXT_LIMIT = 600
 PLATFORM_NAMES = {"x": "X", "reddit": "Reddit", "file": "import"}
@@ -80,8 +80,10 @@ def case_card(
     followers = case["author_followers"] or 0
     fallback = f"Case {case['id']} ({case['priority']}, {case['category']}) on {platform}"
     text = mention["text"] or "(post text no longer held)"
-    post = outside_text(text[:POST_TEXT_LIMIT])
-    if len(text) > POST_TEXT_LIMIT:
+    # Masked before it is cut, so the cut cannot split an email and leave half of it showing.
+    masked = mask_start(text, POST_TEXT_LIMIT)
+    post = escape_mrkdwn(masked[:POST_TEXT_LIMIT])
+    if len(masked) > POST_TEXT_LIMIT:
         post += f"… ({link(mention['url'], 'read the whole post')})"
     blocks: list[Block] = [
         HeaderBlock(
