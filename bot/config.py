@@ -73,6 +73,7 @@ class SlackSettings:
     api_base_url: str
     mode: str
     http_port: int
+    http_host: str
     complaints_channel: str
     escalation_channel: str
     digest_channel: str
@@ -222,11 +223,7 @@ def load_config(path: Path | str | None = None) -> Config:
     raw: dict[str, Any] = {}
     if source is not None:
         try:
-            raw = tomllib.loads(source.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(
-                [f"{source}: config file not found; pass --config PATH or set ${CONFIG_ENV}"]
-            ) from None
+            raw = tomllib.loads(_read_config_text(source))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
                 [f"{source}: not valid TOML ({exc}); fix the syntax at that line"]
@@ -236,6 +233,45 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(problems)
     base = source.resolve().parent if source is not None else Path.cwd()
     return _build(values, source, base)
+
+
+def _read_config_text(source: Path) -> str:
+    """The file's text; a missing, unreadable or non-UTF-8 file is one ConfigError line."""
+    if source.is_dir():
+        raise ConfigError(
+            [
+                f"{source}: is a folder, not a config file; name the file itself, "
+                f"e.g. --config {source / DEFAULT_CONFIG_NAME}"
+            ]
+        )
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{source}: config file not found; pass --config PATH or set ${CONFIG_ENV}"]
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            [
+                f"{source}: permission denied reading the config file; make it readable by "
+                f"the user complaintbot runs as (e.g. chmod a+r {source})"
+            ]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            [f"{source}: cannot read the config file ({exc.strerror or exc}); check the path"]
+        ) from None
+    try:
+        return data.decode("utf-8-sig")  # a leading UTF-8 byte-order mark is harmless
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        utf16 = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise ConfigError(
+            [
+                f"{source}: not UTF-8 text{utf16}: byte 0x{data[exc.start]:02x} on line {line}; "
+                "save the file as UTF-8"
+            ]
+        ) from None
 
 
 def load_secrets(
@@ -369,14 +405,20 @@ def _unknown_section(section: str) -> str:
 
 
 def _cross_checks(values: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Rules across keys, applied only to values that passed their own check.
+
+    A key that failed is missing from ``values`` and already has its problem line.
+    """
     problems: list[str] = []
     policy = values["policy"]
-    if policy["business_start"] >= policy["business_end"]:
+    if {"business_start", "business_end"} <= policy.keys() and (
+        policy["business_start"] >= policy["business_end"]
+    ):
         problems.append(
             f'[policy] business_end = "{policy["business_end"]}": must be later than '
             f'business_start ("{policy["business_start"]}")'
         )
-    if policy["p2_reach"] >= policy["p1_reach"]:
+    if {"p1_reach", "p2_reach"} <= policy.keys() and policy["p2_reach"] >= policy["p1_reach"]:
         problems.append(
             f"[policy] p2_reach = {policy['p2_reach']}: must be below p1_reach "
             f"({policy['p1_reach']})"

@@ -6,9 +6,11 @@ settings from it; ``config.toml`` documents the same keys for people.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from bot.models import CATEGORIES, RISK_FLAGS
@@ -33,6 +35,38 @@ def _positive(value: Any) -> str | None:
 
 def _non_negative(value: Any) -> str | None:
     return None if value >= 0 else "use 0 or a positive number"
+
+
+def _port(value: Any) -> str | None:
+    return None if 1 <= value <= 65535 else "use a port from 1 to 65535"
+
+
+def _port_or_off(value: Any) -> str | None:
+    return None if 0 <= value <= 65535 else "use a port from 1 to 65535, or 0 to turn it off"
+
+
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _host(value: Any) -> str | None:
+    """An IPv4 or IPv6 address, or a host name (RFC 1123 labels; the last not all digits)."""
+    try:
+        ipaddress.ip_address(value)
+        return None
+    except ValueError:
+        pass
+    name = value[:-1] if value.endswith(".") else value
+    labels = name.split(".")
+    if (
+        len(name) <= 253
+        and all(_HOST_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()
+    ):
+        return None
+    return (
+        'use an IP address or a host name, without brackets or a port: "127.0.0.1" '
+        '(this machine only) or "0.0.0.0" (every interface)'
+    )
 
 
 def _fraction(value: Any) -> str | None:
@@ -106,8 +140,18 @@ def _weekday(value: Any) -> str | None:
 
 
 def _dates(value: Any) -> str | None:
-    bad = [day for day in value if not re.fullmatch(r"\d{4}-\d\d-\d\d", day)]
-    return None if not bad else 'use ISO dates, e.g. ["2026-12-24"]'
+    bad = [day for day in value if not _is_iso_date(day)]
+    return None if not bad else f'use real ISO dates, e.g. ["2026-12-24"]; bad: {", ".join(bad)}'
+
+
+def _is_iso_date(day: str) -> bool:
+    if not re.fullmatch(r"\d{4}-\d\d-\d\d", day):
+        return False
+    try:
+        date.fromisoformat(day)
+    except ValueError:  # a day that does not exist, e.g. "2026-02-30"
+        return False
+    return True
 
 
 def _categories(value: Any) -> str | None:
@@ -234,7 +278,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "enabled": Key(bool, True, "send cards to Slack"),
         "api_base_url": Key(str, "https://slack.com/api/", "Slack Web API base URL", _url),
         "mode": Key(str, "socket", '"socket" (no public URL) or "http"', _slack_mode),
-        "http_port": Key(int, 3000, "port for Slack's requests in HTTP mode", _positive),
+        "http_port": Key(int, 3000, "port for Slack's requests in HTTP mode", _port),
+        "http_host": Key(
+            str,
+            "127.0.0.1",
+            'address the HTTP-mode listener binds; "0.0.0.0" = every interface',
+            _host,
+        ),
         "complaints_channel": Key(str, "#complaints", "where case cards go", _channel),
         "escalation_channel": Key(str, "#complaints-escalations", "risk and breaches", _channel),
         "digest_channel": Key(str, "#complaints-digest", "weekly digest", _channel),
@@ -332,7 +382,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "daemon": {
         "log_level": Key(str, "INFO", "DEBUG, INFO, WARNING or ERROR", _log_level),
         "health_port": Key(
-            int, 0, "127.0.0.1 port for /healthz and /metrics; 0 = off", _non_negative
+            int, 0, "127.0.0.1 port for /healthz and /metrics; 0 = off", _port_or_off
         ),
         "outbox_interval_seconds": Key(int, 5, "seconds between outbox runs", _positive),
     },

@@ -10,7 +10,7 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ import click
 
 from bot.cli import config_option, reported_errors
 from bot.errors import ComplaintbotError
+from bot.text import clean_text
 from classifiers.errors import TrainingDataError
 
 if TYPE_CHECKING:
@@ -51,10 +52,20 @@ def _result_fields(result: Classification) -> dict[str, Any]:
     }
 
 
-def _read_jsonl(stream: IO[str], name: str) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """Chunks of (line number, object); a bad line stops with its number, not a traceback."""
+def _read_jsonl(
+    stream: IO[bytes] | IO[str], name: str
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """Chunks of (line number, object); a bad line stops with its number, not a traceback.
+
+    Give a binary stream: its lines are decoded one by one, so a byte that is not UTF-8
+    is reported with its line (a text stream is read as it decodes). ``text`` comes back
+    through ``clean_text``: a lone surrogate (a JSON ``"\\ud800"`` escape) or NUL becomes
+    U+FFFD, so the tokenizer never sees one.
+    """
     chunk: list[tuple[int, dict[str, Any]]] = []
-    for number, line in enumerate(stream, start=1):
+    lines: Iterable[bytes | str] = stream
+    for number, raw in enumerate(lines, start=1):
+        line = raw if isinstance(raw, str) else _decode_line(raw, name, number)
         if not line.strip():
             continue
         try:
@@ -63,12 +74,22 @@ def _read_jsonl(stream: IO[str], name: str) -> Iterator[list[tuple[int, dict[str
             raise TrainingDataError(f"{name}:{number}: not JSON ({exc})") from exc
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             raise TrainingDataError(f"{name}:{number}: expected an object with a string 'text'")
+        obj["text"] = clean_text(obj["text"])
         chunk.append((number, obj))
         if len(chunk) >= JSONL_CHUNK:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
+
+
+def _decode_line(raw: bytes, name: str, number: int) -> str:
+    try:
+        return raw.decode("utf-8-sig" if number == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise TrainingDataError(
+            f"{name}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        ) from None
 
 
 @click.command("classify")
@@ -83,7 +104,8 @@ def _read_jsonl(stream: IO[str], name: str) -> Iterator[list[tuple[int, dict[str
 @click.option(
     "--output",
     "output_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # Checked by _open_output (one line, before the model loads), not by click.
+    type=click.Path(path_type=Path),
     help="Where to write the JSONL results (default: stdout).",
 )
 def classify_command(
@@ -93,9 +115,10 @@ def classify_command(
     if (text is None) == (input_path is None):
         raise click.UsageError("give either TEXT or --input FILE")
     with reported_errors():
-        classifier = _classifier(_config(config_path))
+        config = _config(config_path)
         if text is not None:
-            result = classifier.classify([text])[0]
+            # clean_text: a non-UTF-8 argv byte arrives as a lone surrogate (surrogateescape).
+            result = _classifier(config).classify([clean_text(text)])[0]
             verdict = "complaint" if result.is_complaint else "not a complaint"
             click.echo(f"{verdict} (probability {result.complaint_probability:.3f})")
             click.echo(f"category: {result.category}")
@@ -105,34 +128,80 @@ def classify_command(
                 click.echo(f"flag {flag.name}: {flag.reason}")
             return
         assert input_path is not None
-        _classify_file(classifier, input_path, output_path)
+        _classify_file(config, input_path, output_path)
 
 
-def _classify_file(
-    classifier: TransformerClassifier, input_path: Path, output_path: Path | None
-) -> None:
-    source = sys.stdin if str(input_path) == "-" else None
+def _classify_file(config: Config, input_path: Path, output_path: Path | None) -> None:
+    """Classify every line of ``input_path`` (``-``: stdin) into ``output_path`` (None: stdout).
+
+    Both paths are opened, and the first chunk of lines read, before the model loads:
+    a bad path or an early bad line is reported at once, not after a 10-second load.
+    """
+    stdin = str(input_path) == "-"
     try:
-        reader = source or input_path.open(encoding="utf-8")
+        reader = sys.stdin.buffer if stdin else input_path.open("rb")
     except OSError as exc:
         raise TrainingDataError(f"{input_path}: {exc.strerror}") from exc
-    sink = output_path.open("w", encoding="utf-8") if output_path else sys.stdout
+    try:
+        sink = _open_output(output_path, None if stdin else input_path)
+    except ComplaintbotError:
+        if not stdin:
+            reader.close()
+        raise
+    classifier: TransformerClassifier | None = None
     count = 0
     started = time.perf_counter()
     try:
         for chunk in _read_jsonl(reader, str(input_path)):
+            if classifier is None:
+                classifier = _classifier(config)
             results = classifier.classify([obj["text"] for _, obj in chunk])
             for (_, obj), result in zip(chunk, results, strict=True):
-                sink.write(json.dumps({**obj, **_result_fields(result)}, ensure_ascii=False) + "\n")
+                sink.write(_jsonl_line({**obj, **_result_fields(result)}))
             count += len(chunk)
     finally:
-        if reader is not sys.stdin:
+        if not stdin:
             reader.close()
         if sink is not sys.stdout:
             sink.close()
     if output_path is not None:
         seconds = time.perf_counter() - started
         click.echo(f"classified {count} posts in {seconds:.1f}s -> {output_path}", err=True)
+
+
+def _open_output(output_path: Path | None, input_path: Path | None) -> IO[str]:
+    """The results file, opened now: an unwritable path is one line, before the model loads."""
+    if output_path is None:
+        return sys.stdout
+    fix = "pass --output a file path in a folder you can write to"
+    if output_path.is_dir():
+        raise ComplaintbotError(f"--output {output_path}: is a folder; {fix}")
+    if input_path is not None and output_path.exists() and output_path.samefile(input_path):
+        raise ComplaintbotError(
+            f"--output {output_path}: is the --input file (writing would erase it); "
+            "pass a different path"
+        )
+    try:
+        return output_path.open("w", encoding="utf-8")
+    except FileNotFoundError:
+        raise ComplaintbotError(
+            f"--output {output_path}: the folder {output_path.parent} does not exist; "
+            f"create it or {fix}"
+        ) from None
+    except OSError as exc:
+        raise ComplaintbotError(
+            f"--output {output_path}: cannot write ({exc.strerror or exc}); {fix}"
+        ) from None
+
+
+def _jsonl_line(obj: dict[str, Any]) -> str:
+    """One JSON line, readable UTF-8; escaped as ASCII when a field holds a lone surrogate."""
+    line = json.dumps(obj, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(obj)
+    return line + "\n"
 
 
 @click.command("evaluate")
