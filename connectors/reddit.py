@@ -3,6 +3,13 @@
 Cursors are the newest ``created_utc`` seen per source; each read goes back a
 little past it (``OVERLAP_SECONDS``) so a post stamped in the same second is
 never missed, and the store drops the repeats.
+
+A reply is one POST. prawcore would re-send it after a timeout, a dropped connection
+or a 5xx (a second public comment if the first one landed), and praw sleeps and
+posts again after a short RATELIMIT answer. ``ratelimit_seconds=0`` turns praw's
+off, and ``connectors.http.single_attempt`` refuses any re-send that still comes
+(prawcore's, or praw's for a limit given in milliseconds). The outbox retries, after
+looking for the reply. Reads keep prawcore's retries.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from bot.config import BrandSettings, RedditSettings
 from bot.errors import AuthError, PermanentError, RateLimited, TransientError
 from bot.models import Mention
 from connectors.base import FetchResult, ReplyCheck
-from connectors.http import timed_session
+from connectors.http import RepeatRefused, single_attempt, timed_session
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +41,8 @@ OVERLAP_SECONDS = 120
 # long hold or downtime loses nothing that Reddit still lists.
 LISTING_CAP = 1000
 OWN_REPLY_SCAN = 300
+# prawcore fetches a bearer token here, and again after a 401; it may repeat inside a reply.
+TOKEN_PATH = "/api/v1/access_token"
 
 
 def user_agent(app_id: str, username: str) -> str:
@@ -56,7 +65,7 @@ class RedditConnector:
     ) -> None:
         self.settings = settings
         self.brand = brand
-        session = timed_session(settings.request_timeout_seconds)
+        self.session = timed_session(settings.request_timeout_seconds)
         self.reddit = praw.Reddit(
             client_id=secrets["REDDIT_CLIENT_ID"],
             client_secret=secrets["REDDIT_CLIENT_SECRET"],
@@ -66,7 +75,9 @@ class RedditConnector:
             oauth_url=settings.oauth_url,
             reddit_url=settings.reddit_url,
             check_for_updates=False,
-            requestor_kwargs={"session": session},
+            # praw's own config option: never sleep and post again on a RATELIMIT answer.
+            ratelimit_seconds=0,
+            requestor_kwargs={"session": self.session},
         )
         self.terms = [term.lower() for term in brand.terms]
 
@@ -167,7 +178,9 @@ class RedditConnector:
         check = self.can_reply(mention, text)
         if not check.allowed:
             raise PermanentError(f"reply refused before sending: {check.reason}")
-        comment = self._call(lambda: self._thing(mention.post_id).reply(text))
+        # One POST; a retry is the outbox's, after it looked for this one.
+        with single_attempt(self.session, exempt=(TOKEN_PATH,)):
+            comment = self._call(lambda: self._thing(mention.post_id).reply(text))
         if comment is None:
             raise PermanentError("Reddit accepted the reply but returned no comment")
         return str(comment.name)
@@ -221,6 +234,16 @@ class RedditConnector:
             if "RATELIMIT" in kinds:
                 raise RateLimited(f"Reddit rate limit: {exc}", retry_after=60) from None
             raise PermanentError(f"Reddit refused: {exc}") from None
+        except prawcore.exceptions.RequestException as exc:
+            # prawcore wraps what the session raised; our refusal of its re-send of a write
+            # means the one request went out and its outcome is unknown.
+            original = exc.original_exception
+            if isinstance(original, RepeatRefused):
+                raise TransientError(
+                    f"Reddit gave no usable answer to the write ({original.previous}); it may "
+                    "have been posted, so look for it before posting again"
+                ) from None
+            raise TransientError(f"Reddit unreachable: {type(original).__name__}") from None
         except (prawcore.exceptions.PrawcoreException, requests.RequestException) as exc:
             raise TransientError(f"Reddit unreachable or malformed: {type(exc).__name__}") from None
         except (PRAWException, AttributeError, KeyError, ValueError) as exc:

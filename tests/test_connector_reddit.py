@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import time
+from typing import Any
 
 import pytest
 
@@ -10,6 +12,7 @@ from bot.clock import SystemClock
 from bot.config import default_config
 from bot.errors import AuthError, RateLimited, TransientError
 from bot.ingest import Ingestor
+from bot.models import Mention
 from bot.store import Store
 from bot.workflow import mention_from_row
 from connectors.reddit import RedditConnector, user_agent
@@ -24,7 +27,10 @@ SECRETS = {
 
 
 def make_connector(
-    emu: Emulators, subreddits: tuple[str, ...] = ("acme", "shopping"), **secrets: str
+    emu: Emulators,
+    subreddits: tuple[str, ...] = ("acme", "shopping"),
+    timeout: float = 2.0,
+    **secrets: str,
 ) -> RedditConnector:
     config = default_config()
     settings = config.reddit.__class__(
@@ -33,7 +39,7 @@ def make_connector(
             "oauth_url": emu.reddit_url,
             "reddit_url": emu.reddit_url,
             "subreddits": subreddits,
-            "request_timeout_seconds": 2.0,
+            "request_timeout_seconds": timeout,
         }
     )
     brand = config.brand.__class__(**{**config.brand.__dict__, "terms": ("acme",)})
@@ -42,6 +48,37 @@ def make_connector(
 
 def poll(connector: RedditConnector, store: Store) -> dict[str, object]:
     return Ingestor(store, SystemClock(), random.Random(0)).poll(connector).as_json()
+
+
+def ingested_mention(emu: Emulators, connector: RedditConnector) -> tuple[Mention, str]:
+    """One submission on the emulator, polled into a store; its mention and fullname."""
+    post = emu.reddit.add_submission("acme", "jane", "acme lost my parcel", "order 1234")
+    store = Store.memory()
+    poll(connector, store)
+    return mention_from_row(next(iter(store.db.table("mentions").rows))), post["fullname"]
+
+
+def comment_posts(emu: Emulators) -> list[dict[str, Any]]:
+    """Every ``POST /api/comment`` the emulator received (praw adds a trailing slash)."""
+    return [
+        r
+        for r in emu.reddit.requests()
+        if r["method"] == "POST" and r["path"].rstrip("/") == "/api/comment"
+    ]
+
+
+def our_comments(emu: Emulators, parent: str, wait_s: float = 0.0) -> list[dict[str, Any]]:
+    """Our comments under ``parent``, waiting up to ``wait_s`` for a late one to land."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = [
+            p
+            for p in emu.reddit.posts()
+            if p["parent_id"] == parent and p["author"] == SECRETS["REDDIT_USERNAME"]
+        ]
+        if found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.05)
 
 
 def test_120_posts_are_ingested_once_and_new_ones_follow(emu: Emulators) -> None:
@@ -109,6 +146,59 @@ def test_reply_is_a_comment_and_can_be_found_again(emu: Emulators) -> None:
     assert connector.post_exists(mention)
     emu.reddit.delete_post(post["fullname"])
     assert not connector.post_exists(mention)
+
+
+def test_a_slow_answer_to_a_reply_is_one_comment_and_a_transient_error(emu: Emulators) -> None:
+    """The hardening issue: the comment lands after the client gave up. prawcore would post it
+    twice more; one request goes out, the outcome is unknown, and the outbox looks first."""
+    connector = make_connector(emu, timeout=1.0)
+    mention, parent = ingested_mention(emu, connector)
+    emu.reddit.fault("/api/comment", delay_s=2.5, count=2)
+    with pytest.raises(TransientError, match="may have been posted"):
+        connector.reply(mention, "Sorry! Please contact https://acme.example/help")
+    [comment] = our_comments(emu, parent, wait_s=5.0)  # the late answer's comment lands
+    time.sleep(0.3)
+    assert len(comment_posts(emu)) == 1
+    assert len(our_comments(emu, parent)) == 1
+    assert connector.find_reply(mention) == comment["fullname"]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"status": 500}, {"status": 503}, {"drop_connection": True}],
+    ids=["500", "503", "dropped"],
+)
+def test_a_server_error_or_lost_connection_on_a_reply_is_one_request_and_transient(
+    emu: Emulators, fault: dict[str, Any]
+) -> None:
+    """prawcore re-sends on these; the reply is not posted now, and the outbox tries later."""
+    connector = make_connector(emu)
+    mention, parent = ingested_mention(emu, connector)
+    emu.reddit.fault("/api/comment", **fault)
+    with pytest.raises(TransientError):
+        connector.reply(mention, "Sorry about that.")
+    assert len(comment_posts(emu)) == 1
+    assert our_comments(emu, parent) == []
+
+
+def test_a_refused_token_on_a_reply_is_renewed_and_the_reply_posted_once(emu: Emulators) -> None:
+    """A 401 means Reddit did not act on the POST: prawcore's re-send with a new token is safe."""
+    mention, parent = ingested_mention(emu, make_connector(emu))
+    fresh = make_connector(emu)  # its first token is fetched inside the reply, then again
+    emu.reddit.fault("/api/comment", status=401)
+    reply = fresh.reply(mention, "Sorry about that.")
+    assert [p["fullname"] for p in our_comments(emu, parent)] == [reply]
+    assert [r["status"] for r in comment_posts(emu)] == [401, 200]
+    tokens = [r for r in emu.reddit.requests() if r["path"].rstrip("/") == "/api/v1/access_token"]
+    assert len(tokens) == 3  # the poll's, the reply's first, and the one after the 401
+
+
+def test_reads_keep_the_clients_retries_and_praw_never_reposts(emu: Emulators) -> None:
+    connector = make_connector(emu)
+    emu.reddit.add_submission("acme", "jane", "acme parcel late", "")
+    emu.reddit.fault("/r/acme+shopping/search", status=503)
+    assert len(connector.fetch("search", None).mentions) == 1
+    assert connector.reddit.config.ratelimit_seconds == 0
 
 
 def test_rate_limit_and_bad_credentials_are_translated(emu: Emulators) -> None:

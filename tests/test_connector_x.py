@@ -188,3 +188,37 @@ def test_platform_refusal_is_permanent(emu: Emulators, x: XConnector) -> None:
     with pytest.raises(PermanentError):
         x.reply(mention, "Sorry!")
     assert [p for p in emu.x.posts() if p.get("in_reply_to") == post_id] == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"delay_s": 2.0, "count": 2},
+        {"drop_connection": True, "count": 2},
+        {"status": 503, "count": 2},
+    ],
+)
+def test_a_reply_is_one_request_however_it_fails(emu: Emulators, fault: dict[str, object]) -> None:
+    """tweepy re-sends nothing (``wait_on_rate_limit`` is off) and requests' adapter has no
+    retries: a reply whose answer is late or lost is one POST, and the outbox looks first."""
+    connector = make_connector(emu, timeout=1.0)
+    post_id = emu.x.add_post("@acme my order is late", "jane")
+    store = Store.memory()
+    ingest(connector, store)
+    from bot.workflow import mention_from_row
+
+    mention = mention_from_row(next(iter(store.db.table("mentions").rows)))
+    emu.x.fault("/2/tweets", **fault)  # type: ignore[arg-type]
+    with pytest.raises(TransientError):
+        connector.reply(mention, "Sorry @jane, we're on it.")
+    if fault.get("delay_s"):  # the late answer's post lands after the client gave up
+        deadline = time.monotonic() + 5
+        while not [p for p in emu.x.posts() if p.get("in_reply_to") == post_id]:
+            assert time.monotonic() < deadline, "the delayed reply never landed"
+            time.sleep(0.05)
+    time.sleep(0.3)
+    posts = [r for r in emu.x.requests() if r["method"] == "POST" and r["path"] == "/2/tweets"]
+    assert len(posts) == 1
+    replies = [p["id"] for p in emu.x.posts() if p.get("in_reply_to") == post_id]
+    assert len(replies) == (1 if fault.get("delay_s") else 0)
+    assert connector.find_reply(mention) == (replies[0] if replies else None)
