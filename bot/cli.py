@@ -86,7 +86,7 @@ def config_option(function: F) -> F:
     return click.option(
         "--config",
         "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         default=None,
         help="Config file (default: $COMPLAINTBOT_CONFIG, else ./config.toml, else defaults).",
     )(function)
@@ -238,7 +238,10 @@ def poll_once(config_path: Path | None, platform: str | None, as_json: bool) -> 
     and deliver the Slack cards; then exit (for cron-style deployments and checks).
 
     A rate limit or an outage on one platform is reported and is not a failure
-    (exit 0); bad config or missing secrets exit 2.
+    (exit 0). Bad config or missing secrets exit 2, and so does a fault only a person can
+    fix: refused credentials, or Slack refusing the cards (a wrong channel, the app not
+    invited, a bad token); each is one line on stderr saying what to change, and nothing
+    waiting is lost.
     """
     from bot.config import load_config, load_secrets
     from bot.daemon import Daemon
@@ -251,9 +254,18 @@ def poll_once(config_path: Path | None, platform: str | None, as_json: bool) -> 
         secrets = load_secrets(config, parts=parts)
         daemon = Daemon(config, secrets, load_classifier(config))
     reports = daemon.run_cycle(platforms)
+    problems = daemon.setup_faults()
     if as_json:
         click.echo(json.dumps(reports, indent=2))
-        return
+    else:
+        _print_poll(reports)
+    for line in problems:
+        click.echo(f"error: {line}", err=True)
+    if problems:
+        sys.exit(2)
+
+
+def _print_poll(reports: dict[str, dict[str, Any]]) -> None:
     if not reports:
         click.echo("no platform enabled: set enabled = true under [x], [reddit] or [file]")
     for name, report in reports.items():
@@ -262,9 +274,10 @@ def poll_once(config_path: Path | None, platform: str | None, as_json: bool) -> 
             if report["rate_limited_until"]
             else "ok"
         )
+        repaired = f", {report['repaired']} repaired" if report.get("repaired") else ""
         click.echo(
             f"{name}: {report['new']} new, {report['duplicate']} duplicate, "
-            f"{report['skipped']} skipped; {report['complaints']} complaints, "
+            f"{report['skipped']} skipped{repaired}; {report['complaints']} complaints, "
             f"{report['cases_opened']} cases opened; {status}"
         )
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from bot.clock import Clock, SystemClock, iso
 from bot.config import Config
-from bot.errors import AuthError, ComplaintbotError
+from bot.errors import AuthError, ComplaintbotError, ConfigError
 from bot.health import HealthServer, Metrics
 from bot.ingest import Ingestor
-from bot.models import Classifier
+from bot.locks import DaemonLock
+from bot.models import Classification, Classifier
 from bot.outbox import DeliveryLock
 from bot.slack.port import SlackPort
 from bot.store import Store
@@ -65,18 +66,24 @@ class Daemon:
             slack.group_members if slack is not None else None,
         )
         slack_handlers: dict[str, Any] = {}
+        lanes: dict[str, str] = {}
         if slack is not None:
             from bot.slack.delivery import SlackDelivery
 
-            slack_handlers = SlackDelivery(config, self.store, self.workflow.book, slack).handlers()
-        self.worker = self.workflow.outbox_worker(slack_handlers, self._deliver_reply)
+            delivery = SlackDelivery(config, self.store, self.workflow.book, slack)
+            slack_handlers, lanes = delivery.handlers(), delivery.lanes()
+        self.worker = self.workflow.outbox_worker(slack_handlers, self._deliver_reply, lanes)
         self.ingestor = Ingestor(self.store, self.clock)
         self.metrics = Metrics()
         self.last_poll: dict[str, str] = {}
         self.scheduler: Any = None
         self.socket_handler: Any = None
+        self.http_server: Any = None
         self.health: HealthServer | None = None
+        self._daemon_lock = DaemonLock(config.store.path)
         self._outbox_lock = DeliveryLock(config.store.path)
+        self._classify_lock = threading.Lock()
+        self._skip_classify: set[int] = set()
         self._inflight: dict[str, int] = {}
         self._inflight_lock = threading.Lock()
 
@@ -90,32 +97,68 @@ class Daemon:
             self.metrics.poll_errors.labels(platform).inc()
         else:
             self.last_poll[platform] = iso(self.clock.now())
+        if report.auth_failed is not None and report.auth_failed.first:
+            self.workflow.alert_team(
+                f"auth:{platform}:{report.auth_failed.since}",
+                f":no_entry: {platform} refused the bot's credentials, so {platform} is not "
+                f"being read. Check the {platform.upper()}_* secrets in the bot's environment "
+                "and restart it; the bot tries again every hour meanwhile and reads what it "
+                "missed once they are accepted.",
+            )
         summary = report.as_json()
-        summary.update(self.classify_pending(platform))
+        summary.update(self.classify_pending())
         return summary
 
-    def classify_pending(self, platform: str | None = None) -> dict[str, int]:
-        """Classify stored mentions that have no verdict yet, in batches, and open cases."""
+    def classify_pending(self) -> dict[str, int]:
+        """Classify stored mentions that have no verdict yet, in batches, and open cases.
+
+        Every platform's mentions, whichever poll stored them (a JSONL backfill may carry X
+        or Reddit posts). One run at a time in this process; ``take_in`` claims each mention,
+        so another process on the same store cannot take one in twice either."""
         counts = {"complaints": 0, "cases_opened": 0}
-        where = "classified_at IS NULL" + (" AND platform = ?" if platform else "")
-        params = [platform] if platform else []
-        while True:
-            rows = self.store.db.execute(
-                f"SELECT id, text, platform FROM mentions WHERE {where} ORDER BY id LIMIT ?",
-                [*params, CLASSIFY_CHUNK],
-            ).fetchall()
-            if not rows:
-                return counts
-            started = time.perf_counter()
+        with self._classify_lock:
+            while True:
+                rows = self._unclassified()
+                if not rows:
+                    return counts
+                for (mention_id, mention_platform), verdict in self._classify(rows):
+                    outcome = self.workflow.take_in(mention_id, verdict)
+                    if verdict.is_complaint:
+                        counts["complaints"] += 1
+                        self.metrics.complaints.labels(mention_platform).inc()
+                    if outcome is not None and outcome.opened:
+                        counts["cases_opened"] += 1
+
+    def _unclassified(self) -> list[tuple[int, str, str]]:
+        skip = sorted(self._skip_classify)
+        rows = self.store.db.execute(
+            "SELECT id, text, platform FROM mentions WHERE classified_at IS NULL"
+            f" AND id NOT IN ({', '.join('?' * len(skip))}) ORDER BY id LIMIT ?",
+            [*skip, CLASSIFY_CHUNK],
+        ).fetchall()
+        return [(int(row[0]), str(row[1]), str(row[2])) for row in rows]
+
+    def _classify(
+        self, rows: list[tuple[int, str, str]]
+    ) -> list[tuple[tuple[int, str], Classification]]:
+        """Verdicts for the rows; if the batch fails, post by post, so one post the classifier
+        cannot read waits (reported in ``/healthz``) instead of stopping all the others."""
+        started = time.perf_counter()
+        try:
             verdicts = self.classifier.classify([row[1] for row in rows])
-            self.metrics.classifier_latency.observe(time.perf_counter() - started)
-            for (mention_id, _, mention_platform), verdict in zip(rows, verdicts, strict=True):
-                outcome = self.workflow.take_in(mention_id, verdict)
-                if verdict.is_complaint:
-                    counts["complaints"] += 1
-                    self.metrics.complaints.labels(mention_platform).inc()
-                if outcome is not None and outcome.opened:
-                    counts["cases_opened"] += 1
+        except Exception:
+            if len(rows) == 1:
+                log.exception("mention %s could not be classified; it waits", rows[0][0])
+                self._skip_classify.add(rows[0][0])
+                return []
+            log.warning("a batch of %d failed to classify; trying post by post", len(rows))
+            pairs = [pair for row in rows for pair in self._classify([row])]
+            if not pairs:  # not one post could be read: the classifier is down, not a post
+                self._skip_classify.difference_update(row[0] for row in rows)
+                raise
+            return pairs
+        self.metrics.classifier_latency.observe(time.perf_counter() - started)
+        return [((row[0], row[2]), v) for row, v in zip(rows, verdicts, strict=True)]
 
     def deliver(self) -> dict[str, int]:
         """One outbox run; never two at once, in this process (the scheduler and Slack actions
@@ -145,6 +188,7 @@ class Daemon:
 
     def run_cycle(self, platforms: list[str] | None = None) -> dict[str, dict[str, Any]]:
         """Ingest, classify, open cases, deliver cards: what ``poll-once`` runs."""
+        self.revive_stranded()
         reports = {name: self.poll(name) for name in platforms or list(self.connectors)}
         for _ in range(20):
             counts = self.deliver()
@@ -162,7 +206,12 @@ class Daemon:
             log.info("weekly digest posted")
 
     def apply_retention(self) -> None:
-        log.info("retention: the daily purge is not built yet; nothing deleted")
+        forgotten = self.workflow.forget_receipts()
+        log.info(
+            "retention: %d Slack interaction receipts older than a day dropped; the purge of "
+            "posts and cases is not built yet",
+            forgotten,
+        )
 
     # ----------------------------------------------------------- lifecycle
 
@@ -189,29 +238,75 @@ class Daemon:
         with self._inflight_lock:
             return sorted(name for name, count in self._inflight.items() if count)
 
+    def setup_faults(self) -> list[str]:
+        """Faults only a person can fix (refused credentials, Slack refusing for a setting),
+        one line each saying what to change."""
+        found = [f"{platform}: {message}" for platform, message in self.ingestor.paused.items()]
+        return found + [f"slack: {message}" for message in self.worker.blocked.values()]
+
+    def problems(self) -> list[str]:
+        """Everything that keeps the bot from doing its whole job right now, one line each."""
+        found = self.setup_faults()
+        found += [f"{key}: failing: {message}" for key, message in self.ingestor.faults.items()]
+        if self._skip_classify:
+            found.append(
+                f"classifier: {len(self._skip_classify)} mention(s) could not be classified "
+                "(see the log); they wait until the next restart"
+            )
+        return found
+
     def status(self) -> dict[str, Any]:
         scheduler_alive = bool(self.scheduler is not None and self.scheduler.running)
-        slack_connected = bool(
-            self.config.slack.mode == "http"
-            or (self.socket_handler is not None and self.socket_handler.client.is_connected())
-        )
+        if self.config.slack.mode == "http":
+            slack_connected = bool(self.http_server is not None and self.http_server.listening)
+        else:
+            slack_connected = bool(
+                self.socket_handler is not None and self.socket_handler.client.is_connected()
+            )
+        problems = self.problems()
         return {
-            "ok": scheduler_alive and (self.slack is None or slack_connected),
+            "ok": scheduler_alive and (self.slack is None or slack_connected) and not problems,
             "scheduler": scheduler_alive,
             "slack_connected": slack_connected,
+            "problems": problems,
             "last_poll": self.last_poll,
             "paused_connectors": self.ingestor.paused,
+            "failing_sources": dict(self.ingestor.faults),
+            "slack_delivery_blocked": dict(self.worker.blocked),
             "outbox_backlog": self.workflow.outbox.backlog(),
             "outbox_failed": self.workflow.outbox.failed(),
         }
 
+    def revive_stranded(self) -> int:
+        """Queue again the Slack messages an earlier run gave up on for a setup fault (a wrong
+        channel, a bad token, the app not invited): no case is left without its card."""
+        from bot.slack.delivery import CHANNEL_ERRORS, CHANNEL_KEYS, TOKEN_ERRORS
+
+        if self.slack is None:
+            return 0
+        with self.store.transaction():
+            revived = self.workflow.outbox.revive(
+                list(CHANNEL_KEYS), sorted(CHANNEL_ERRORS | TOKEN_ERRORS | {"missing_scope"})
+            )
+        if revived:
+            log.warning("outbox: %d Slack message(s) that had failed are queued again", revived)
+        return revived
+
     def start(self) -> None:
+        """Take the store, bring every listener up, and only then start the jobs: a start that
+        fails (a port in use, a refused token) has posted and changed nothing."""
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.background import BackgroundScheduler
         from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
 
+        self._daemon_lock.acquire()
         config = self.config
+        if self.slack is not None:
+            self._start_slack_listener()  # a refused token or a port in use stops the start
+        if config.daemon.health_port:
+            self.health = self._start_health(config.daemon.health_port)
+        self.revive_stranded()
         scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
@@ -262,19 +357,27 @@ class Daemon:
             CronTrigger(hour=3, minute=17),
             id="retention",
         )
-        if self.slack is not None:
-            self._start_slack_listener()  # first: a refused token stops the start cleanly
         self.scheduler = scheduler
         scheduler.start()
-        if config.daemon.health_port:
-            self.health = HealthServer(config.daemon.health_port, self.metrics, self.status)
-            self.health.start()
-            log.info("health on http://127.0.0.1:%s/healthz", self.health.port)
         log.info(
             "running: polling %s; Slack %s",
             ", ".join(self.connectors) or "nothing",
-            "connected" if self.socket_handler else "off",
+            "connected" if self.socket_handler or self.http_server else "off",
         )
+
+    def _start_health(self, port: int) -> HealthServer:
+        try:
+            health = HealthServer(port, self.metrics, self.status)
+        except OSError as exc:
+            raise ConfigError(
+                [
+                    f"[daemon] health_port = {port}: cannot listen on 127.0.0.1:{port} "
+                    f"({exc.strerror or exc}); stop what uses it or choose another port"
+                ]
+            ) from None
+        health.start()
+        log.info("health on http://127.0.0.1:%s/healthz", health.port)
+        return health
 
     def kick_outbox(self) -> None:
         """Deliver soon after a staff action instead of waiting for the next interval."""
@@ -282,24 +385,35 @@ class Daemon:
             self.scheduler.modify_job("outbox", next_run_time=self.clock.now())
 
     def _start_slack_listener(self) -> None:
-        """Socket Mode (no public URL), or Bolt's HTTP listener with signature checks."""
+        """Socket Mode (no public URL), or HTTP with signature checks on a threaded server."""
         from slack_sdk import WebClient
 
         from bot.slack.app import build_app
+        from bot.slack.web import WebSlack
 
-        client = WebClient(
-            token=self.secrets["SLACK_BOT_TOKEN"], base_url=self.config.slack.api_base_url
-        )
+        if isinstance(self.slack, WebSlack):
+            client = self.slack.client
+        else:
+            client = WebClient(
+                token=self.secrets["SLACK_BOT_TOKEN"],
+                base_url=self.config.slack.api_base_url,
+                retry_handlers=[],
+            )
         if self.config.slack.mode == "http":
+            from bot.slack.http import SlackHttpServer
+
             app = build_app(
                 self.workflow,
                 client,
                 on_change=self.kick_outbox,
                 signing_secret=self.secrets["SLACK_SIGNING_SECRET"],
             )
-            threading.Thread(
-                target=app.start, kwargs={"port": self.config.slack.http_port}, daemon=True
-            ).start()
+            server = SlackHttpServer(
+                app, host=self.config.slack.http_host, port=self.config.slack.http_port
+            )
+            server.start()
+            self.http_server = server
+            log.info("Slack requests on http://%s:%s/slack/events", server.host, server.port)
             return
         from slack_bolt.adapter.socket_mode import SocketModeHandler
         from slack_sdk.errors import SlackApiError
@@ -322,12 +436,18 @@ class Daemon:
                 self.socket_handler.close()
             except Exception:
                 log.warning("Socket Mode did not close cleanly")
+        if self.http_server is not None:
+            self.http_server.stop()
         if self.health is not None:
             self.health.stop()
         if self.scheduler is None:
+            self._daemon_lock.release()
             return []
         self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         while self.running_jobs() and time.monotonic() < deadline:
             time.sleep(0.05)
-        return self.running_jobs()
+        left = self.running_jobs()
+        if not left:
+            self._daemon_lock.release()
+        return left

@@ -45,6 +45,12 @@ class TransientError(DeliveryError):
     """An outage, a timeout, a malformed answer: try again later."""
 
 
+class SetupError(TransientError):
+    """Refused because of how the bot is set up (a wrong channel, the app not invited, a
+    revoked token): every message of the same kind would fail alike, so they wait, the
+    message says what to change, and they go out once it is changed."""
+
+
 class RateLimited(TransientError):
     """The platform asked us to wait ``retry_after`` seconds."""
 

@@ -31,7 +31,8 @@ from typing import Any
 import sqlite_utils
 
 from bot.clock import Clock, iso, jittered_backoff
-from bot.errors import DeliveryError, TransientError
+from bot.errors import DeliveryError, SetupError, TransientError
+from bot.locks import open_lock_file
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,35 @@ class Outbox:
             [iso(at), error, delivery.id],
         )
 
+    def release(self, delivery: Delivery, at: datetime) -> None:
+        """Hand a claimed row back untried (its attempt not counted), due again at ``at``."""
+        self.db.execute(
+            "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?"
+            " WHERE id = ? AND status = 'sending'",
+            [iso(at), delivery.id],
+        )
+
+    def revive(self, kinds: Collection[str], error_words: Collection[str]) -> int:
+        """Make due now the rows of ``kinds`` held back by a fault a person may have fixed
+        since: failed rows (an older version gave up) whose last error names one of
+        ``error_words``, and rows waiting out a ``SetupError``. For a (re)start."""
+        if not kinds or not error_words:
+            return 0
+        matches = " OR ".join("last_error LIKE ?" for _ in error_words)
+        kind_list = ", ".join("?" * len(kinds))
+        now = iso(self.clock.now())
+        revived = self.db.execute(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,"
+            f" done_at = NULL WHERE status = 'failed' AND kind IN ({kind_list}) AND ({matches})",
+            [now, *kinds, *(f"%{word}%" for word in error_words)],
+        ).rowcount
+        self.db.execute(
+            "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending'"
+            f" AND kind IN ({kind_list}) AND last_error LIKE 'SetupError:%'",
+            [now, *kinds],
+        )
+        return revived
+
     def give_up(self, delivery: Delivery, error: str) -> None:
         self.db.execute(
             "UPDATE outbox SET status = 'failed', done_at = ?, last_error = ? WHERE id = ?",
@@ -175,7 +205,7 @@ class DeliveryLock:
             yield False
             return
         try:
-            with self.path.open("a") as handle:
+            with open_lock_file(self.path) as handle:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
@@ -187,7 +217,13 @@ class DeliveryLock:
 
 
 class OutboxWorker:
-    """Delivers due outbox rows through one handler per kind; never blocks on a rate limit."""
+    """Delivers due outbox rows through one handler per kind; never blocks on a rate limit.
+
+    Kinds may share a *lane* (the setting they depend on, e.g. one Slack channel). A
+    ``SetupError`` closes its lane: the lane's rows wait untried until the error's retry
+    time, ``blocked`` says what a person must fix, and the first row that goes through
+    again opens the lane.
+    """
 
     def __init__(
         self,
@@ -197,17 +233,27 @@ class OutboxWorker:
         *,
         keep_trying: Collection[str] = (),
         on_give_up: GiveUpHook | None = None,
+        lanes: Mapping[str, str] | None = None,
     ) -> None:
         self.outbox = outbox
         self.handlers = handlers
         self.rng = rng or random.Random()
         self.keep_trying = frozenset(keep_trying)
         self.on_give_up = on_give_up
+        self.lanes = dict(lanes or {})
+        self.blocked: dict[str, str] = {}
+        self._closed_until: dict[str, datetime] = {}
 
     def run_once(self, limit: int = 20) -> dict[str, int]:
-        """Deliver what is due now; return counts of done, retried and failed rows."""
-        counts = {"done": 0, "retried": 0, "failed": 0}
+        """Deliver what is due now; return counts of done, retried, failed and held rows."""
+        counts = {"done": 0, "retried": 0, "failed": 0, "held": 0}
         for delivery in self.outbox.claim(limit):
+            lane = self.lanes.get(delivery.kind, delivery.kind)
+            closed_until = self._closed_until.get(lane)
+            if closed_until is not None and closed_until > self.outbox.clock.now():
+                self.outbox.release(delivery, closed_until)
+                counts["held"] += 1
+                continue
             handler = self.handlers.get(delivery.kind)
             if handler is None:
                 self._give_up(delivery, f"no handler for outbox kind {delivery.kind!r}")
@@ -216,6 +262,10 @@ class OutboxWorker:
             try:
                 result = handler(delivery)
                 self.outbox.complete(delivery, result)
+            except SetupError as exc:
+                self._close(lane, delivery, exc)
+                counts["held"] += 1
+                continue
             except DeliveryError as exc:
                 counts[self._after_failure(delivery, exc)] += 1
                 continue
@@ -226,7 +276,21 @@ class OutboxWorker:
                 ] += 1
                 continue
             counts["done"] += 1
+            self._open(lane)
         return counts
+
+    def _close(self, lane: str, delivery: Delivery, exc: SetupError) -> None:
+        until = self.outbox.clock.now() + timedelta(seconds=exc.retry_after or BACKOFF_CAP_SECONDS)
+        self.outbox.retry_later(delivery, f"{type(exc).__name__}: {exc}", until)
+        self._closed_until[lane] = until
+        if self.blocked.get(lane) != str(exc):
+            log.error("outbox: %s waits: %s", lane, exc)
+        self.blocked[lane] = str(exc)
+
+    def _open(self, lane: str) -> None:
+        self._closed_until.pop(lane, None)
+        if self.blocked.pop(lane, None) is not None:
+            log.warning("outbox: %s works again; the waiting rows are being sent", lane)
 
     def _after_failure(self, delivery: Delivery, exc: DeliveryError) -> str:
         error = f"{type(exc).__name__}: {exc}"

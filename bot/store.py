@@ -7,7 +7,10 @@ guarantees (WAL, a busy timeout, ``(platform, post_id)`` unique).
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,9 +21,15 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from bot.clock import iso
+from bot.errors import ConfigError
 from bot.models import Classification, Mention
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
+# The store holds people's posts: only the bot's own user may read it (policy.md, data protection).
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 
 migrations = Migrations("complaintbot")
 
@@ -222,6 +231,15 @@ def _digests(db: sqlite_utils.Database) -> None:
     create_digest_schema(db)
 
 
+@migrations(name="0005_action_receipts")
+def _action_receipts(db: sqlite_utils.Database) -> None:
+    """One row per Slack interaction carried out, so a redelivered or replayed one is a no-op."""
+    db.table("action_receipts").create(
+        {"key": str, "at": str, "actor": str, "result": str}, pk="key", not_null={"at"}
+    )
+    db.table("action_receipts").create_index(["at"])
+
+
 class Store:
     """One SQLite database, migrated on open.
 
@@ -239,15 +257,20 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
+        """Open (or create, private to this user) the store at ``path``; a path that cannot
+        hold a store is a ``ConfigError`` naming ``[store] path`` and the fix."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _prepare_file(path)
 
         def connect() -> sqlite3.Connection:
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode = WAL")
             return conn
 
-        return cls(connect)
+        try:
+            return cls(connect)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError([_unusable(path, exc)]) from None
 
     @classmethod
     def memory(cls) -> Store:
@@ -329,17 +352,22 @@ class Store:
         ).fetchone()
         return int(row[0]), False
 
-    def save_classification(self, mention_id: int, verdict: Classification, at: str) -> None:
-        self.db.table("mentions").update(
-            mention_id,
-            {
-                "is_complaint": int(verdict.is_complaint),
-                "complaint_probability": verdict.complaint_probability,
-                "category": verdict.category,
-                "flags": json.dumps({flag.name: flag.reason for flag in verdict.flags}),
-                "classified_at": at,
-            },
+    def save_classification(self, mention_id: int, verdict: Classification, at: str) -> bool:
+        """Record the verdict unless the mention already has one; False if another worker
+        (a second thread or process on the same store) classified it first."""
+        cursor = self.db.execute(
+            "UPDATE mentions SET is_complaint = ?, complaint_probability = ?, category = ?,"
+            " flags = ?, classified_at = ? WHERE id = ? AND classified_at IS NULL",
+            [
+                int(verdict.is_complaint),
+                verdict.complaint_probability,
+                verdict.category,
+                json.dumps({flag.name: flag.reason for flag in verdict.flags}),
+                at,
+                mention_id,
+            ],
         )
+        return cursor.rowcount == 1
 
     def mention(self, mention_id: int) -> dict[str, Any]:
         return dict(self.db.table("mentions").get(mention_id))
@@ -372,3 +400,34 @@ class Store:
             },
             pk="connector",
         )
+
+
+def _prepare_file(path: Path) -> None:
+    """Make the store's folder (0700) and file (0600) if they are missing, with one-line errors."""
+    where = f'[store] path = "{path}"'
+    if path.is_dir():
+        raise ConfigError([f"{where}: is a folder; name a file, e.g. {path / 'complaintbot.db'}"])
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=FOLDER_MODE)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            [f"{where}: cannot create it ({reason}); choose a folder the bot's user can write"]
+        ) from None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning("%s is readable by other users (mode %o); chmod 600 it", path, mode)
+
+
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
+    where = f'[store] path = "{path}"'
+    message = str(exc)
+    if "not a database" in message or "malformed" in message:
+        return (
+            f"{where}: not a complaintbot SQLite store, or corrupt ({message}); restore it "
+            "from a backup, or point [store] path at a new file"
+        )
+    return f"{where}: cannot open it ({message}); check the file and its folder are writable"

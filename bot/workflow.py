@@ -23,7 +23,7 @@ from bot.config import Config
 from bot.errors import CaseNotFound, IllegalTransition, PermanentError, TransientError
 from bot.models import Classification, Mention
 from bot.outbox import Delivery, Handler, Outbox, OutboxWorker
-from bot.redact import escape_mrkdwn, mask_personal_data
+from bot.redact import escape_mrkdwn, shorten_masked
 from bot.replies import banned_phrase, draft_reply, with_disclosure
 from bot.store import Store
 from connectors.base import Connector
@@ -31,6 +31,7 @@ from connectors.base import Connector
 log = logging.getLogger(__name__)
 
 GROUP_CACHE_TTL = timedelta(minutes=1)
+RECEIPT_TTL = timedelta(days=1)
 RISK_OWNERS = {
     "safety": "safety_owner",
     "legal": "legal_owner",
@@ -41,10 +42,17 @@ RISK_OWNERS = {
 
 @dataclass(frozen=True)
 class ActionResult:
-    """The outcome of a staff action; ``message`` goes back to that person only."""
+    """The outcome of a staff action; ``message`` goes back to that person only.
+
+    ``repeated`` marks a Slack interaction that was already carried out (a redelivery or a
+    replayed request): nothing changed and nobody needs telling."""
 
     ok: bool
     message: str
+    repeated: bool = False
+
+
+ALREADY_DONE = ActionResult(True, "Already done.", repeated=True)
 
 
 def mention_from_row(row: Mapping[str, Any]) -> Mention:
@@ -100,10 +108,13 @@ class Workflow:
     def take_in(self, mention_id: int, verdict: Classification) -> CaseOutcome | None:
         """Record a verdict and, for complaints and risk-flagged posts, open or extend a case.
 
-        One transaction: a crash leaves the mention unclassified, to be taken in again.
+        One transaction: a crash leaves the mention unclassified, to be taken in again. A
+        mention another worker already took in is left alone (None), so two workers on one
+        store never open or extend a case twice for one post.
         """
         with self.store.transaction():
-            self.store.save_classification(mention_id, verdict, iso(self.clock.now()))
+            if not self.store.save_classification(mention_id, verdict, iso(self.clock.now())):
+                return None
             if not (verdict.is_complaint or verdict.flags):
                 return None
             outcome = self.book.open_or_attach(mention_id, verdict)
@@ -181,7 +192,9 @@ class Workflow:
         check = connector.can_reply(mention_from_row(self._first_mention(case)), full)
         return None if check.allowed else f"Cannot post: {check.reason}."
 
-    def approve(self, case_id: int, user: str, text: str | None = None) -> ActionResult:
+    def approve(
+        self, case_id: int, user: str, text: str | None = None, receipt: str | None = None
+    ) -> ActionResult:
         """One atomic approval per case: the reply is queued once, whoever clicks how often."""
         if not self.is_approver(user):
             return ActionResult(False, "Only configured approvers can approve replies.")
@@ -199,6 +212,8 @@ class Workflow:
             return ActionResult(False, problem)
         now = iso(self.clock.now())
         with self.store.transaction():
+            if not self._first_time(receipt, user):
+                return ALREADY_DONE
             claimed = self.db.execute(
                 "UPDATE cases SET approved_by = ?, approved_at = ?, reply_text = ?, updated_at = ?"
                 " WHERE id = ? AND approved_at IS NULL AND status IN (?, ?)",
@@ -212,8 +227,10 @@ class Workflow:
             self._update_card(case_id, kind)
         return ActionResult(True, f"Approved: the reply to case {case_id} is being posted.")
 
-    def escalate(self, case_id: int, user: str) -> ActionResult:
-        return self._guarded(case_id, user, lambda: self._escalate(case_id, user, "by hand"))
+    def escalate(self, case_id: int, user: str, receipt: str | None = None) -> ActionResult:
+        return self._guarded(
+            user, lambda: self._escalate(case_id, user, "by hand"), receipt=receipt
+        )
 
     def _escalate(self, case_id: int, actor: str, reason: str) -> str:
         level = self.book.escalate(case_id, actor, reason)
@@ -231,38 +248,67 @@ class Workflow:
             f"level {level} ({names.get(level, level)}): {reason}. {target}".rstrip()
         )
 
-    def dismiss(self, case_id: int, user: str, reason: str) -> ActionResult:
+    def dismiss(
+        self, case_id: int, user: str, reason: str, receipt: str | None = None
+    ) -> ActionResult:
         def act() -> str:
             self.book.dismiss(case_id, user, reason)
             self._update_card(case_id, "dismissed")
             return f"Case {case_id} dismissed as {reason.replace('_', ' ')}."
 
-        return self._guarded(case_id, user, act)
+        return self._guarded(user, act, receipt=receipt)
 
-    def resolve(self, case_id: int, user: str, note: str) -> ActionResult:
+    def resolve(
+        self, case_id: int, user: str, note: str, receipt: str | None = None
+    ) -> ActionResult:
         def act() -> str:
             self.book.transition(case_id, "resolved", user, note=note)
             self._update_card(case_id, "resolved")
             return f"Case {case_id} resolved."
 
-        return self._guarded(case_id, user, act)
+        return self._guarded(user, act, receipt=receipt)
 
-    def assign(self, case_id: int, user: str, assignee: str) -> ActionResult:
+    def assign(
+        self, case_id: int, user: str, assignee: str, receipt: str | None = None
+    ) -> ActionResult:
         def act() -> str:
             self.book.assign(case_id, user, assignee)
             self._update_card(case_id, f"assigned-{assignee}")
             return f"Case {case_id} assigned to <@{assignee}>."
 
-        return self._guarded(case_id, user, act)
+        return self._guarded(user, act, receipt=receipt)
 
-    def _guarded(self, case_id: int, user: str, act: Callable[[], str]) -> ActionResult:
+    def _guarded(self, user: str, act: Callable[[], str], receipt: str | None) -> ActionResult:
+        """Run one staff action atomically, at most once per Slack interaction (``receipt``)."""
         if not self.is_approver(user):
             return ActionResult(False, "Only configured approvers can act on cases.")
         try:
             with self.store.transaction():
+                if not self._first_time(receipt, user):
+                    return ALREADY_DONE
                 return ActionResult(True, act())
         except (IllegalTransition, CaseNotFound, ValueError) as exc:
             return ActionResult(False, str(exc))
+
+    def _first_time(self, receipt: str | None, user: str) -> bool:
+        """Record the interaction's receipt (inside the action's transaction, so a failed action
+        leaves none); False when it was already carried out."""
+        if receipt is None:
+            return True
+        return (
+            self.db.execute(
+                "INSERT INTO action_receipts (key, at, actor) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                [receipt, iso(self.clock.now()), user],
+            ).rowcount
+            == 1
+        )
+
+    def forget_receipts(self, older_than: timedelta = RECEIPT_TTL) -> int:
+        """Drop receipts no redelivery or replay can still match (Slack replays within 5 min)."""
+        cutoff = iso(self.clock.now() - older_than)
+        with self.store.transaction():
+            return self.db.execute("DELETE FROM action_receipts WHERE at < ?", [cutoff]).rowcount
 
     # ----------------------------------------------------------- SLA watcher
 
@@ -339,7 +385,10 @@ class Workflow:
             self._update_card(case["id"], "reply_posted")
 
     def outbox_worker(
-        self, slack_handlers: Mapping[str, Handler], deliver_reply: Handler | None = None
+        self,
+        slack_handlers: Mapping[str, Handler],
+        deliver_reply: Handler | None = None,
+        lanes: Mapping[str, str] | None = None,
     ) -> OutboxWorker:
         """The worker for this workflow's outbox. Slack rows keep trying however long Slack is
         down, so every card arrives; a reply gives up after about an hour of failures (or at
@@ -349,6 +398,7 @@ class Workflow:
             {**slack_handlers, "platform_reply": deliver_reply or self.deliver_reply},
             keep_trying=slack_handlers.keys(),
             on_give_up=self.delivery_failed,
+            lanes=lanes,
         )
 
     def delivery_failed(self, delivery: Delivery, error: str) -> None:
@@ -372,7 +422,7 @@ class Workflow:
                 f"reply-failed:{case_id}:{self._event_count(case_id)}",
                 {
                     "text": ":warning: The reply could not be posted "
-                    f"({escape_mrkdwn(mask_personal_data(error[:300]))}). Approve it again "
+                    f"({escape_mrkdwn(shorten_masked(error, 300))}). Approve it again "
                     "from the card, or reply by hand and resolve the case."
                 },
                 case_id,
@@ -382,6 +432,10 @@ class Workflow:
 
     def _alert(self, case: Mapping[str, Any], key: str, text: str) -> None:
         self.outbox.enqueue("slack_alert", f"alert:{case['id']}:{key}", {"text": text}, case["id"])
+
+    def alert_team(self, key: str, text: str) -> None:
+        """An alert about the bot itself (no case) in the escalation channel, once per key."""
+        self.outbox.enqueue("slack_alert", f"alert:bot:{key}", {"text": text})
 
     def _update_card(self, case_id: int, reason: str) -> None:
         count = self._event_count(case_id)

@@ -9,13 +9,16 @@ found later by polling are one mention.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bot.errors import PermanentError, TransientError
 from bot.models import Mention
 from connectors.base import FetchResult, ReplyCheck
+
+log = logging.getLogger(__name__)
 
 BATCH_LINES = 1000
 
@@ -31,22 +34,37 @@ class FileConnector:
         return ["lines"]
 
     def fetch(self, source: str, cursor: str | None) -> FetchResult:
-        """The next lines after the cursor (a line count), at most ``BATCH_LINES`` at a time."""
-        start = int(json.loads(cursor)["line"]) if cursor else 0
+        """The next lines after the cursor, at most ``BATCH_LINES`` at a time.
+
+        The cursor keeps the line count and the byte offset where it ends, so each batch
+        seeks instead of re-reading the file. A line that is not UTF-8 or not a post is
+        skipped and reported; it never holds back the lines after it."""
+        state = json.loads(cursor) if cursor else {}
+        start = int(state.get("line", 0))
         try:
-            with self.path.open(encoding="utf-8") as handle:
-                lines = handle.readlines()
+            with self.path.open("rb") as handle:
+                offset = self._seek(handle, start, state.get("offset"))
+                batch = [line for _, line in zip(range(BATCH_LINES), handle, strict=False)]
+                if batch and _still_being_written(batch[-1]):
+                    batch.pop()
+                end_offset = offset + sum(len(line) for line in batch)
+                more = bool(handle.readline())
         except FileNotFoundError:
             raise TransientError(f"{self.path}: file not found ([file] path)") from None
-        batch = lines[start : start + BATCH_LINES]
+        except OSError as exc:
+            raise TransientError(f"{self.path}: cannot read it ({exc.strerror})") from None
         mentions, skipped, bad = [], 0, []
-        for number, line in enumerate(batch, start=start + 1):
-            if not line.strip():
+        for number, raw in enumerate(batch, start=start + 1):
+            if not raw.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(raw.decode("utf-8"))
                 mention = self._mention(record)
-            except (ValueError, KeyError, TypeError) as exc:
+            except UnicodeDecodeError as exc:
+                bad.append(f"line {number}: not UTF-8 (byte {exc.start})")
+                skipped += 1
+                continue
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 bad.append(f"line {number}: {type(exc).__name__}: {exc}")
                 skipped += 1
                 continue
@@ -54,15 +72,32 @@ class FileConnector:
                 skipped += 1
                 continue
             mentions.append(mention)
+        if bad:
+            log.warning("%s: %d bad line(s) skipped: %s", self.path, len(bad), "; ".join(bad[:5]))
         end = start + len(batch)
         return FetchResult(
             mentions=mentions,
-            cursor=json.dumps({"line": end}),
+            cursor=json.dumps({"line": end, "offset": end_offset}),
             posts_read=len(batch),
             skipped=skipped,
-            call_again=end < len(lines),
+            call_again=more,
             notes={"bad_lines": "; ".join(bad[:5])} if bad else {},
         )
+
+    @staticmethod
+    def _seek(handle: BinaryIO, line: int, offset: Any) -> int:
+        """Move to the start of line ``line`` (by the stored offset when it still fits)."""
+        if isinstance(offset, int) and offset >= 0:
+            if offset == 0:
+                return 0
+            handle.seek(offset - 1)
+            if handle.read(1) == b"\n":
+                return offset
+            handle.seek(0)
+        for _ in range(line):
+            if not handle.readline():
+                break
+        return handle.tell()
 
     @staticmethod
     def _mention(record: dict[str, Any]) -> Mention:
@@ -74,6 +109,8 @@ class FileConnector:
         )
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
+        if not isinstance(record, dict):
+            raise TypeError("a line must be a JSON object")
         author = str(record["author"]).lstrip("@")
         return Mention(
             platform=str(record.get("platform", "file")),
@@ -98,3 +135,14 @@ class FileConnector:
 
     def post_exists(self, mention: Mention) -> bool:
         return True
+
+
+def _still_being_written(line: bytes) -> bool:
+    """A last line with no newline that is not yet whole JSON: read it when it is finished."""
+    if line.endswith(b"\n"):
+        return False
+    try:
+        json.loads(line)
+    except ValueError:
+        return True
+    return False

@@ -267,3 +267,36 @@ def test_a_refused_slack_token_fails_fast_with_one_clear_line(
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: Slack refused SLACK_BOT_TOKEN")
     assert "Traceback" not in result.stderr
+
+
+def poll_once(config: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env.update(SECRETS)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "poll-once", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
+
+
+def test_poll_once_with_a_wrong_channel_exits_2_naming_the_key_and_delivers_once_fixed(
+    setup: tuple[Emulators, Path, Bot, int],
+) -> None:
+    emu, db, bot, _ = setup
+    emu.x.add_post(complaint(1), "buyer1")
+    text = bot.config.read_text().replace("[slack]\n", '[slack]\ncomplaints_channel = "#cases"\n')
+    bot.config.write_text(text)
+    first = poll_once(bot.config)
+    assert first.returncode == 2, first.stderr
+    errors = [line for line in first.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and '[slack] complaints_channel = "#cases"' in errors[0]
+    assert "Traceback" not in first.stderr
+    assert scalar(db, "SELECT count(*) FROM outbox WHERE status = 'failed'") == 0
+    channel = emu.slack.add_channel("cases")  # the operator creates it and runs again
+    second = poll_once(bot.config)
+    assert second.returncode == 0, second.stderr
+    assert [m["channel"] for m in emu.slack.messages()].count(channel) == 1
+    assert scalar(db, "SELECT count(*) FROM cases WHERE slack_ts IS NULL") == 0

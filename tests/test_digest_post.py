@@ -30,7 +30,9 @@ class FakeSlack:
         self.history_error = history_error
         self.looked = 0
 
-    def find_message(self, channel: str, block_id: str, oldest: float) -> PostedMessage | None:
+    def find_message(
+        self, channel: str, block_id: str, oldest: float, thread_ts: str | None = None
+    ) -> PostedMessage | None:
         self.looked += 1
         if self.history_error is not None:
             raise self.history_error

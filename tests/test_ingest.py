@@ -7,7 +7,6 @@ import random
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from factories import la, mention
 
 from bot.clock import ManualClock
@@ -73,20 +72,24 @@ def test_repeated_polls_store_each_mention_once_and_pick_up_new_ones() -> None:
     assert store.db.table("mentions").count == 4
 
 
-def test_crash_between_fetch_and_commit_refetches_and_stores_once() -> None:
-    ingestor, connector, _, store = setup()
+def test_failure_between_fetch_and_commit_rolls_back_holds_and_stores_once_later() -> None:
+    ingestor, connector, clock, store = setup()
 
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("killed mid-commit")
 
     original = store.set_cursor
     store.set_cursor = crash  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
-        ingestor.poll(connector)
+    report = ingestor.poll(connector)
+    assert report.error == "RuntimeError: killed mid-commit"
     assert store.db.table("mentions").count == 0  # rolled back with the cursor
+    assert ingestor.faults == {"x:search": "RuntimeError: killed mid-commit"}
     store.set_cursor = original  # type: ignore[method-assign]
+    assert ingestor.poll(connector).new == 0  # held: backs off instead of failing every poll
+    clock.advance(timedelta(minutes=1))
     report = ingestor.poll(connector)
     assert report.new == 3 and store.db.table("mentions").count == 3
+    assert ingestor.faults == {}
 
 
 def test_rate_limit_holds_the_source_until_the_reset_without_sleeping() -> None:
@@ -115,14 +118,24 @@ def test_outage_backs_off_then_recovers_with_nothing_lost() -> None:
     assert (report.new, report.error) == (3, None)
 
 
-def test_auth_failure_pauses_the_connector_with_a_clear_message() -> None:
+def test_refused_credentials_are_retried_with_a_long_backoff_and_recover() -> None:
     ingestor, connector, clock, _ = setup()
-    connector.failures.append(AuthError("X refused the credentials: Unauthorized"))
-    report = ingestor.poll(connector)
-    assert report.error is not None and "paused" in report.error and "X_*" in report.error
-    clock.advance(timedelta(hours=1))
-    assert ingestor.poll(connector).error == report.error
+    connector.failures += [AuthError("X refused the credentials: Unauthorized")] * 2
+    first = ingestor.poll(connector)
+    assert first.error is not None and "X_*" in first.error and "next try after" in first.error
+    assert first.auth_failed is not None and first.auth_failed.first
+    clock.advance(timedelta(minutes=2))
+    assert ingestor.poll(connector).error == first.error  # waiting: no call
     assert connector.fetches == 1
+    clock.advance(timedelta(minutes=5))
+    second = ingestor.poll(connector)  # tried again after the backoff, refused again
+    assert connector.fetches == 2
+    assert second.auth_failed is not None and not second.auth_failed.first  # alert only once
+    assert second.auth_failed.since == first.auth_failed.since
+    clock.advance(timedelta(minutes=10))
+    recovered = ingestor.poll(connector)
+    assert (recovered.error, recovered.new) == (None, 3)
+    assert ingestor.paused == {}
 
 
 def test_file_import_reads_lines_skips_bad_ones_and_the_brand(tmp_path: Path) -> None:

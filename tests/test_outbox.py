@@ -39,8 +39,8 @@ def test_delivery_records_the_result_and_is_not_repeated() -> None:
 
     worker = OutboxWorker(outbox, {"reply": post})
     outbox.enqueue("reply", "k", {"text": "hi"})
-    assert worker.run_once() == {"done": 1, "retried": 0, "failed": 0}
-    assert worker.run_once() == {"done": 0, "retried": 0, "failed": 0}
+    assert worker.run_once() == {"done": 1, "retried": 0, "failed": 0, "held": 0}
+    assert worker.run_once() == {"done": 0, "retried": 0, "failed": 0, "held": 0}
     assert len(calls) == 1 and calls[0].resumed is False
     row = outbox.row("k")
     assert row is not None and row["status"] == "done" and '"99"' in row["result"]
@@ -59,7 +59,7 @@ def test_rate_limit_waits_until_told_and_transient_errors_back_off() -> None:
     outbox.enqueue("slack", "k", {})
     assert worker.run_once()["retried"] == 1
     clock.advance(timedelta(seconds=599))
-    assert worker.run_once() == {"done": 0, "retried": 0, "failed": 0}
+    assert worker.run_once() == {"done": 0, "retried": 0, "failed": 0, "held": 0}
     clock.advance(timedelta(seconds=1))
     assert worker.run_once()["retried"] == 1
     clock.advance(timedelta(seconds=10))  # backoff after attempt 2 is 5-10 s
@@ -124,6 +124,7 @@ def test_an_unexpected_error_fails_its_own_row_only() -> None:
         "done": 1,
         "retried": 1,
         "failed": 0,
+        "held": 0,
     }
     row = outbox.row("bad")
     assert done == ["good"] and row is not None

@@ -62,13 +62,15 @@ class MemorySlack:
     def group_members(self, group_id: str) -> list[str]:
         return []
 
-    def find_message(self, channel: str, block_id: str, oldest: float) -> PostedMessage | None:
+    def find_message(
+        self, channel: str, block_id: str, oldest: float, thread_ts: str | None = None
+    ) -> PostedMessage | None:
         if self.history_error is not None:
             raise self.history_error
         for post in self.posts:
             blocks = post["blocks"] or []
-            top_level = post["channel"] == channel and not post["thread_ts"]
-            if top_level and any(b.get("block_id") == block_id for b in blocks):
+            here = post["channel"] == channel and post["thread_ts"] == thread_ts
+            if here and any(b.get("block_id") == block_id for b in blocks):
                 return PostedMessage(channel=channel, ts=post["ts"])
         return None
 

@@ -40,6 +40,17 @@ from bot.workflow import ActionResult, Workflow
 log = logging.getLogger(__name__)
 
 
+def receipt_of(body: dict[str, Any], action: dict[str, Any] | None = None) -> str:
+    """What identifies one interaction across Slack's redeliveries and replays: the click's
+    ``action_ts`` (a modal submission: its view id and hash), else its trigger id."""
+    user = body["user"]["id"]
+    if action is not None:
+        stamp = action.get("action_ts") or body.get("trigger_id", "")
+        return f"action:{action.get('action_id')}:{user}:{stamp}"
+    view = body.get("view") or {}
+    return f"view:{view.get('id')}:{view.get('hash') or body.get('trigger_id', '')}:{user}"
+
+
 def case_id_of(action: dict[str, Any]) -> int:
     """The case an action belongs to: from the block id, else the button value."""
     block_id = str(action.get("block_id", ""))
@@ -64,6 +75,9 @@ def build_app(
         ) from None
 
     def tell(body: dict[str, Any], result: ActionResult) -> None:
+        if result.repeated:
+            log.info("ignored a repeated Slack interaction from %s", body["user"]["id"])
+            return
         if result.ok:
             on_change()
             return
@@ -84,7 +98,9 @@ def build_app(
 
     @app.action("approve_reply")
     def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        result = workflow.approve(case_id_of(action), body["user"]["id"])
+        result = workflow.approve(
+            case_id_of(action), body["user"]["id"], receipt=receipt_of(body, action)
+        )
         ack()
         tell(body, result)
 
@@ -104,7 +120,7 @@ def build_app(
         if problem:
             ack(response_action="errors", errors={REPLY_BLOCK: problem[:2000]})
             return
-        result = workflow.approve(case_id, body["user"]["id"], text=text)
+        result = workflow.approve(case_id, body["user"]["id"], text=text, receipt=receipt_of(body))
         if not result.ok:
             ack(response_action="errors", errors={REPLY_BLOCK: result.message[:2000]})
             return
@@ -113,7 +129,9 @@ def build_app(
 
     @app.action("escalate")
     def escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        result = workflow.escalate(case_id_of(action), body["user"]["id"])
+        result = workflow.escalate(
+            case_id_of(action), body["user"]["id"], receipt=receipt_of(body, action)
+        )
         ack()
         tell(body, result)
 
@@ -122,7 +140,9 @@ def build_app(
         case_id = case_id_of(action)
         reason = str(action.get("value", ""))
         if reason in DISMISS_REASONS:
-            result = workflow.dismiss(case_id, body["user"]["id"], reason)
+            result = workflow.dismiss(
+                case_id, body["user"]["id"], reason, receipt=receipt_of(body, action)
+            )
             ack()
             tell(body, result)
             return
@@ -138,7 +158,10 @@ def build_app(
             ack(response_action="errors", errors={REASON_BLOCK: "Pick a reason."})
             return
         result = workflow.dismiss(
-            int(view["private_metadata"]), body["user"]["id"], choice["value"]
+            int(view["private_metadata"]),
+            body["user"]["id"],
+            choice["value"],
+            receipt=receipt_of(body),
         )
         ack()
         tell(body, result)
@@ -156,14 +179,18 @@ def build_app(
         if not note.strip():
             ack(response_action="errors", errors={NOTE_BLOCK: "Say how it was resolved."})
             return
-        result = workflow.resolve(int(view["private_metadata"]), body["user"]["id"], note)
+        result = workflow.resolve(
+            int(view["private_metadata"]), body["user"]["id"], note, receipt=receipt_of(body)
+        )
         ack()
         tell(body, result)
 
     @app.action("assign")
     def assign(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         assignee = action.get("selected_user") or action.get("value") or ""
-        result = workflow.assign(case_id_of(action), body["user"]["id"], str(assignee))
+        result = workflow.assign(
+            case_id_of(action), body["user"]["id"], str(assignee), receipt=receipt_of(body, action)
+        )
         ack()
         tell(body, result)
 

@@ -1,7 +1,12 @@
 """Outbox handlers for Slack: render the case's current state and send it through ``SlackPort``.
 
 Cards are rendered when delivered, not when queued, so a card update always
-shows the latest state even if Slack was down for a while.
+shows the latest state even if Slack was down for a while. Every message we post
+carries a block id naming its outbox row, so a retry after a timeout first looks
+for it in the channel (or the thread) instead of posting it twice. A refusal that
+comes from how the bot is set up (a wrong channel, the app not invited, a revoked
+token) becomes ``SetupError``: the messages wait, a person is told the fix, and
+they go out once it is made.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Any
 from bot.cases import CaseBook
 from bot.clock import iso, parse_iso
 from bot.config import Config
-from bot.errors import TransientError
+from bot.errors import SetupError, TransientError
 from bot.outbox import Delivery, Handler
 from bot.slack.cards import CARD_BLOCK_PREFIX, case_card
 from bot.slack.port import HISTORY_LOOKBACK_SECONDS, PostedMessage, SlackError, SlackPort
@@ -22,6 +27,22 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 CARD_NOT_POSTED_RETRY_SECONDS = 5.0
+SETUP_RETRY_SECONDS = 60.0
+MESSAGE_BLOCK_PREFIX = "outbox:"
+TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
+CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+# Which channel setting each kind of row posts to, and so which waits when that one is wrong.
+CHANNEL_KEYS = {
+    "slack_card": "complaints_channel",
+    "slack_update": "complaints_channel",
+    "slack_thread": "complaints_channel",
+    "slack_alert": "escalation_channel",
+}
+
+
+def tagged(text: str, block_id: str) -> list[dict[str, Any]]:
+    """A plain message as one section block with an id we can find it by later."""
+    return [{"type": "section", "block_id": block_id, "text": {"type": "mrkdwn", "text": text}}]
 
 
 class SlackDelivery:
@@ -33,11 +54,33 @@ class SlackDelivery:
 
     def handlers(self) -> dict[str, Handler]:
         return {
-            "slack_card": self.post_card,
-            "slack_update": self.update_card,
-            "slack_thread": self.post_in_thread,
-            "slack_alert": self.post_alert,
+            kind: self._guarded(kind, handler)
+            for kind, handler in (
+                ("slack_card", self.post_card),
+                ("slack_update", self.update_card),
+                ("slack_thread", self.post_in_thread),
+                ("slack_alert", self.post_alert),
+            )
         }
+
+    @staticmethod
+    def lanes() -> dict[str, str]:
+        """Outbox kind → the setting whose fault holds it back (for the worker's lanes)."""
+        return {kind: f"[slack] {key}" for kind, key in CHANNEL_KEYS.items()}
+
+    def _guarded(self, kind: str, handler: Handler) -> Handler:
+        key = CHANNEL_KEYS[kind]
+
+        def deliver(delivery: Delivery) -> Mapping[str, Any]:
+            try:
+                return handler(delivery)
+            except SlackError as exc:
+                fix = setup_fix(exc.code, key, getattr(self.config.slack, key))
+                if fix is None:
+                    raise
+                raise SetupError(fix, retry_after=SETUP_RETRY_SECONDS) from None
+
+        return deliver
 
     def _render(self, case_id: int) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
         case = self.book.get(case_id)
@@ -86,13 +129,61 @@ class SlackDelivery:
         case = self.book.get(int(delivery.case_id or 0))
         if not case["slack_ts"]:
             raise TransientError("card not posted yet", retry_after=CARD_NOT_POSTED_RETRY_SECONDS)
-        posted = self.slack.post_message(
-            case["slack_channel"], delivery.payload["text"], thread_ts=case["slack_ts"]
+        posted = self._post_once(
+            delivery, case["slack_channel"], delivery.payload["text"], thread_ts=case["slack_ts"]
         )
         return {"ts": posted.ts}
 
     def post_alert(self, delivery: Delivery) -> Mapping[str, Any]:
-        posted = self.slack.post_message(
-            self.config.slack.escalation_channel, delivery.payload["text"]
+        posted = self._post_once(
+            delivery, self.config.slack.escalation_channel, delivery.payload["text"]
         )
         return {"channel": posted.channel, "ts": posted.ts}
+
+    def _post_once(
+        self, delivery: Delivery, channel: str, text: str, thread_ts: str | None = None
+    ) -> PostedMessage:
+        """Post a message tagged with its outbox row; on a retry, look for it first."""
+        block_id = f"{MESSAGE_BLOCK_PREFIX}{delivery.id}"
+        if delivery.resumed or delivery.attempt > 1:  # Slack may have taken the last try
+            since = parse_iso(delivery.created_at).timestamp() - HISTORY_LOOKBACK_SECONDS
+            try:
+                found = self.slack.find_message(channel, block_id, since, thread_ts=thread_ts)
+            except SlackError as exc:
+                if exc.transient:
+                    raise
+                log.warning("cannot look for outbox message %s (%s); posting it", delivery.id, exc)
+                found = None
+            if found is not None:
+                return found
+        return self.slack.post_message(channel, text, tagged(text, block_id), thread_ts=thread_ts)
+
+
+def setup_fix(code: str, key: str, channel: str) -> str | None:
+    """What a person must change when Slack refuses for a reason of setup, else None."""
+    if code in TOKEN_ERRORS:
+        return (
+            f"Slack refused SLACK_BOT_TOKEN ({code}); set a valid bot token (xoxb-…) for the "
+            "installed app and restart; waiting messages are sent then"
+        )
+    if code == "missing_scope":
+        return (
+            "the Slack app lacks a permission it needs (missing_scope); add the scopes listed "
+            "in docs/slack.md and reinstall the app; waiting messages are sent then"
+        )
+    if code == "channel_not_found":
+        return (
+            f'[slack] {key} = "{channel}": Slack has no such channel the app can see; create '
+            f"it or set [slack] {key} to an existing channel; waiting messages are sent then"
+        )
+    if code == "not_in_channel":
+        return (
+            f'[slack] {key} = "{channel}": the app is not a member; invite it (/invite '
+            "@complaintbot in that channel); waiting messages are sent then"
+        )
+    if code == "is_archived":
+        return (
+            f'[slack] {key} = "{channel}": the channel is archived; unarchive it or set '
+            f"[slack] {key} to another channel; waiting messages are sent then"
+        )
+    return None

@@ -63,7 +63,9 @@ class SlackPort(Protocol):
 
     def group_members(self, group_id: str) -> list[str]: ...
 
-    def find_message(self, channel: str, block_id: str, oldest: float) -> PostedMessage | None:
-        """Our top-level message in ``channel`` since ``oldest`` (epoch seconds) that carries a
-        block with ``block_id``, or None."""
+    def find_message(
+        self, channel: str, block_id: str, oldest: float, thread_ts: str | None = None
+    ) -> PostedMessage | None:
+        """Our message in ``channel`` (in the thread of ``thread_ts`` if given, else at the top
+        level) since ``oldest`` (epoch seconds) that carries a block with ``block_id``."""
         ...

@@ -34,7 +34,9 @@ class WebSlack:
     """A ``SlackPort`` over a real WebClient (pointed at Slack or at the emulator)."""
 
     def __init__(self, token: str, base_url: str, timeout: int = 10) -> None:
-        self.client = WebClient(token=token, base_url=base_url, timeout=timeout)
+        # No retry handlers: slack_sdk's default re-sends a call after a connection reset, which
+        # can post a message twice. Each call is one request; the outbox retries, looking first.
+        self.client = WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
         self._channel_ids: dict[str, str] = {}
 
     def post_message(
@@ -78,19 +80,17 @@ class WebSlack:
         )
         return str(response["file"]["id"])
 
-    def find_message(self, channel: str, block_id: str, oldest: float) -> PostedMessage | None:
+    def find_message(
+        self, channel: str, block_id: str, oldest: float, thread_ts: str | None = None
+    ) -> PostedMessage | None:
         channel_id = self._channel_id(channel)
         cursor: str | None = None
         while True:
-            page = self._call(
-                partial(
-                    self.client.conversations_history,
-                    channel=channel_id,
-                    oldest=f"{oldest:.6f}",
-                    limit=200,
-                    cursor=cursor,
-                )
-            )
+            if thread_ts is None:
+                read = partial(self.client.conversations_history, channel=channel_id)
+            else:
+                read = partial(self.client.conversations_replies, channel=channel_id, ts=thread_ts)
+            page = self._call(partial(read, oldest=f"{oldest:.6f}", limit=200, cursor=cursor))
             for message in page["messages"]:
                 blocks = message.get("blocks") or []
                 if message.get("bot_id") and any(b.get("block_id") == block_id for b in blocks):
