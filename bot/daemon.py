@@ -280,14 +280,12 @@ class Daemon:
     def revive_stranded(self) -> int:
         """Queue again the Slack messages an earlier run gave up on for a setup fault (a wrong
         channel, a bad token, the app not invited): no case is left without its card."""
-        from bot.slack.delivery import CHANNEL_ERRORS, CHANNEL_KEYS, TOKEN_ERRORS
+        from bot.slack.delivery import CHANNEL_KEYS, SETUP_ERRORS
 
         if self.slack is None:
             return 0
         with self.store.transaction():
-            revived = self.workflow.outbox.revive(
-                list(CHANNEL_KEYS), sorted(CHANNEL_ERRORS | TOKEN_ERRORS | {"missing_scope"})
-            )
+            revived = self.workflow.outbox.revive(list(CHANNEL_KEYS), sorted(SETUP_ERRORS))
         if revived:
             log.warning("outbox: %d Slack message(s) that had failed are queued again", revived)
         return revived

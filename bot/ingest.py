@@ -22,7 +22,7 @@ from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited
 from bot.models import Mention
 from bot.store import Store
 from bot.text import clean_text
-from connectors.base import Connector
+from connectors.base import Connector, FetchResult
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class Ingestor:
                 return
             try:
                 result = connector.fetch(source, state.get("value"))
-                self._store_page(key, result.mentions, result, report)
+                self._store_page(key, result, report)
             except DeliveryError as exc:
                 self._hold(connector.platform, key, state, exc, report)
                 report.cursor[source] = state.get("value")
@@ -151,14 +151,12 @@ class Ingestor:
             if not result.call_again:
                 return
 
-    def _store_page(
-        self, key: str, mentions: list[Mention], result: Any, report: PollReport
-    ) -> None:
+    def _store_page(self, key: str, result: FetchResult, report: PollReport) -> None:
         """The page's mentions and the new cursor in one transaction; a post whose content the
         store refuses is skipped and reported, never allowed to hold back the rest."""
         now = iso(self.clock.now())
         with self.store.transaction():
-            for found in mentions:
+            for found in result.mentions:
                 mention = clean_mention(found)
                 try:
                     mention_id, is_new = self.store.save_mention(mention, now)

@@ -235,7 +235,7 @@ def _digests(db: sqlite_utils.Database) -> None:
 def _action_receipts(db: sqlite_utils.Database) -> None:
     """One row per Slack interaction carried out, so a redelivered or replayed one is a no-op."""
     db.table("action_receipts").create(
-        {"key": str, "at": str, "actor": str, "result": str}, pk="key", not_null={"at"}
+        {"key": str, "at": str, "actor": str}, pk="key", not_null={"at"}
     )
     db.table("action_receipts").create_index(["at"])
 

@@ -31,6 +31,7 @@ SETUP_RETRY_SECONDS = 60.0
 MESSAGE_BLOCK_PREFIX = "outbox:"
 TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
 CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+SETUP_ERRORS = TOKEN_ERRORS | CHANNEL_ERRORS | {"missing_scope"}
 # Which channel setting each kind of row posts to, and so which waits when that one is wrong.
 CHANNEL_KEYS = {
     "slack_card": "complaints_channel",
@@ -93,30 +94,13 @@ class SlackDelivery:
         if case["slack_ts"]:
             return {"channel": case["slack_channel"], "ts": case["slack_ts"], "already": True}
         channel = self.config.slack.complaints_channel
-        posted = None
-        if delivery.resumed or delivery.attempt > 1:  # Slack may have taken the last try
-            posted = self._posted_card(channel, case["id"], delivery)
-        if posted is None:
-            posted = self.slack.post_message(channel, text, blocks)
+        block_id = f"{CARD_BLOCK_PREFIX}{case['id']}"
+        posted = self._post_once(delivery, channel, text, blocks, block_id)
         self.store.db.table("cases").update(
             case["id"], {"slack_channel": posted.channel, "slack_ts": posted.ts}
         )
         self.book.record(case["id"], "system", "card_posted", channel=posted.channel, ts=posted.ts)
         return {"channel": posted.channel, "ts": posted.ts}
-
-    def _posted_card(self, channel: str, case_id: int, delivery: Delivery) -> PostedMessage | None:
-        """The card Slack took on an earlier try, if any. When the channel cannot be read (an
-        app installed without ``channels:history``), a second card beats a missing one."""
-        since = parse_iso(delivery.created_at).timestamp() - HISTORY_LOOKBACK_SECONDS
-        try:
-            return self.slack.find_message(channel, f"{CARD_BLOCK_PREFIX}{case_id}", since)
-        except SlackError as exc:
-            if exc.transient:
-                raise
-            log.warning(
-                "cannot look for case %s's card (%s); posting it, perhaps twice", case_id, exc
-            )
-            return None
 
     def update_card(self, delivery: Delivery) -> Mapping[str, Any]:
         case, text, blocks = self._render(int(delivery.case_id or 0))
@@ -129,34 +113,49 @@ class SlackDelivery:
         case = self.book.get(int(delivery.case_id or 0))
         if not case["slack_ts"]:
             raise TransientError("card not posted yet", retry_after=CARD_NOT_POSTED_RETRY_SECONDS)
-        posted = self._post_once(
+        posted = self._post_tagged(
             delivery, case["slack_channel"], delivery.payload["text"], thread_ts=case["slack_ts"]
         )
         return {"ts": posted.ts}
 
     def post_alert(self, delivery: Delivery) -> Mapping[str, Any]:
-        posted = self._post_once(
+        posted = self._post_tagged(
             delivery, self.config.slack.escalation_channel, delivery.payload["text"]
         )
         return {"channel": posted.channel, "ts": posted.ts}
 
-    def _post_once(
+    def _post_tagged(
         self, delivery: Delivery, channel: str, text: str, thread_ts: str | None = None
     ) -> PostedMessage:
-        """Post a message tagged with its outbox row; on a retry, look for it first."""
+        """Post a plain message tagged with its outbox row, once."""
         block_id = f"{MESSAGE_BLOCK_PREFIX}{delivery.id}"
-        if delivery.resumed or delivery.attempt > 1:  # Slack may have taken the last try
+        return self._post_once(delivery, channel, text, tagged(text, block_id), block_id, thread_ts)
+
+    def _post_once(
+        self,
+        delivery: Delivery,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        block_id: str,
+        thread_ts: str | None = None,
+    ) -> PostedMessage:
+        """Post a message that carries ``block_id``; on a retry or after a crash, first look
+        for the one Slack may have taken on an earlier try. When the channel cannot be read
+        (an app installed without ``channels:history``), a second message beats a missing one.
+        """
+        if delivery.resumed or delivery.attempt > 1:
             since = parse_iso(delivery.created_at).timestamp() - HISTORY_LOOKBACK_SECONDS
             try:
                 found = self.slack.find_message(channel, block_id, since, thread_ts=thread_ts)
             except SlackError as exc:
                 if exc.transient:
                     raise
-                log.warning("cannot look for outbox message %s (%s); posting it", delivery.id, exc)
+                log.warning("cannot look for %s (%s); posting it, perhaps twice", block_id, exc)
                 found = None
             if found is not None:
                 return found
-        return self.slack.post_message(channel, text, tagged(text, block_id), thread_ts=thread_ts)
+        return self.slack.post_message(channel, text, blocks, thread_ts=thread_ts)
 
 
 def setup_fix(code: str, key: str, channel: str) -> str | None:
