@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
+from bot.config import ClassifierSettings  # noqa: E402
 from classifiers.crossval import fold_indices  # noqa: E402
 from classifiers.data import DEFAULT_TRAINING_CSV, load_binary_csv  # noqa: E402
 from classifiers.metrics import binary_scores  # noqa: E402
@@ -35,7 +36,6 @@ from classifiers.model import (  # noqa: E402
 )
 from classifiers.network import ComplaintNet  # noqa: E402
 from classifiers.rules import risk_flags  # noqa: E402
-from classifiers.settings import LocalClassifierSettings  # noqa: E402
 from classifiers.text import normalize  # noqa: E402
 
 MODEL_DIR = REPO / "data" / "classifier"
@@ -94,7 +94,7 @@ def main() -> None:
     texts, labels = load_binary_csv(data)
     sample = (texts * (args.posts // len(texts) + 1))[: args.posts]
 
-    shipped = TransformerClassifier(LocalClassifierSettings(model_dir=MODEL_DIR), quantized=True)
+    shipped = TransformerClassifier(ClassifierSettings(model_dir=MODEL_DIR), quantized=True)
     shipped.classify(sample[:64])
     posts_per_s = throughput(shipped.classify, sample, args.repeats)
     latencies = []
@@ -105,7 +105,7 @@ def main() -> None:
     p50 = statistics.median(latencies)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the shipped path alone
 
-    fp32 = TransformerClassifier(LocalClassifierSettings(model_dir=MODEL_DIR), quantized=False)
+    fp32 = TransformerClassifier(ClassifierSettings(model_dir=MODEL_DIR), quantized=False)
     naive_net = fp32.net
     assert naive_net is not None  # the fp32 classifier keeps its torch network
     naive_probabilities(fp32, naive_net, sample[:64])
@@ -115,7 +115,7 @@ def main() -> None:
     _, held = fold_indices(labels, 5, 13, 0)
     held_texts = [texts[i] for i in held]
     held_labels = [labels[i] for i in held]
-    fold_settings = LocalClassifierSettings(model_dir=FOLD0_DIR)
+    fold_settings = ClassifierSettings(model_dir=FOLD0_DIR)
     fold_shipped = TransformerClassifier(fold_settings, quantized=True)
     fold_fp32 = TransformerClassifier(fold_settings, quantized=False)
     f1_shipped = binary_scores(held_labels, fold_shipped.probabilities(held_texts))["macro_f1"]

@@ -26,7 +26,7 @@ from typing import Any
 
 from bot.clock import iso
 from bot.config import default_config
-from bot.digest.store import create_digest_schema
+from bot.migrations import create_digest_schema
 from bot.models import CATEGORIES
 from bot.store import Store
 

@@ -16,9 +16,12 @@ import json
 import random
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.digest.sections import redact_quote
+from bot.models import Mention
+from bot.records import Case
 from bot.redact import mask_handles, mask_personal_data
 from bot.slack.cards import case_card
 
@@ -101,30 +104,12 @@ def best_of(runs: int, work: Callable[[], Any]) -> float:
 
 
 def card_for(text: str) -> None:
-    case = {
-        "id": 1,
-        "platform": "x",
-        "flag_reasons": "{}",
-        "author_handle": "jane",
-        "author_followers": 10,
-        "priority": "P3",
-        "category": "delivery",
-        "status": "new",
-        "escalation_level": 0,
-        "assignee": None,
-        "ack_due_at": None,
-        "resolve_due_at": None,
-        "approved_at": None,
-        "approved_by": None,
-        "can_reply": 1,
-        "reply_id": None,
-        "reply_url": None,
-        "reply_text": None,
-        "reply_block_reason": None,
-        "draft_reply": None,
-        "resolution": None,
-    }
-    case_card(case, {"text": text, "url": "https://x.com/jane/status/1"}, "UTC")
+    case = Case.from_row(
+        {"id": 1, "platform": "x", "author_handle": "jane", "author_followers": 10}
+        | {"priority": "P3", "category": "delivery", "status": "new", "can_reply": 1}
+    )
+    post = Mention("x", "1", "u1", "jane", text, datetime.now(UTC), "https://x.com/jane/status/1")
+    case_card(case, post, "UTC")
 
 
 def main() -> None:

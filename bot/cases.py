@@ -1,13 +1,17 @@
-"""The case lifecycle: open or attach, change state, escalate, pause, watch the SLA clocks.
+"""The case book: the one writer of the ``cases`` table.
 
-Every change is one transaction that also appends a ``case_events`` row naming
-its actor, so the register always explains the state.
+Every change (open or attach, a state, an escalation, a pause, a draft, an
+approval, a posted reply or card, an SLA mark) is one transaction that also
+appends a ``case_events`` row naming its actor, so the register always explains
+the state. Everything else reads cases as ``Case`` and asks the book to change them.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,14 +20,15 @@ import sqlite_utils
 
 from bot.clock import Clock, iso, parse_iso
 from bot.config import PolicySettings
+from bot.connector import PostedReply, ReplyCheck
 from bot.errors import CaseNotFound, IllegalTransition
 from bot.models import Classification
 from bot.policy import SlaPolicy, priority_for
+from bot.records import OPEN_STATES, Case, CaseEvent, StoredMention
 from bot.store import Store
 
 SYSTEM = "system"
 STATES = ("new", "responded", "resolved", "closed", "dismissed")
-OPEN_STATES = ("new", "responded")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"responded", "resolved", "dismissed"}),
     "responded": frozenset({"resolved", "dismissed"}),
@@ -32,10 +37,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "dismissed": frozenset(),
 }
 TOP_ESCALATION_LEVEL = 2
-WINDOWS = ("ack", "resolve")
 DISMISS_REASONS = ("not_a_complaint", "spam", "duplicate")
 PRIORITY_ORDER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 CLRA_DEMAND = re.compile(r"\b(1782|clra|consumers? legal remedies)", re.IGNORECASE)
+DEADLINE_COLUMNS = ("ack_due_at", "ack_warn_at", "resolve_due_at", "resolve_warn_at")
+WINDOWS = ("ack", "resolve")
+
+__all__ = ["DISMISS_REASONS", "OPEN_STATES", "SYSTEM", "Case", "CaseBook", "CaseOutcome"]
 
 
 @dataclass(frozen=True)
@@ -53,18 +61,6 @@ class SlaAlert:
     due_at: datetime
 
 
-def reply_permission(mention: dict[str, Any]) -> tuple[bool, str | None]:
-    """Whether the platform lets the bot answer this post publicly, and why not."""
-    if mention["platform"] == "file":
-        return False, "imported from a file: the bot never answers imported posts"
-    if mention["platform"] == "x" and not mention["mentions_brand"]:
-        return False, (
-            "X accepts API replies only to posts that @mention or quote the brand account; "
-            "this post was found by search"
-        )
-    return True, None
-
-
 class CaseBook:
     """Cases in the store, the policy that shapes them, and the clock that times them."""
 
@@ -79,68 +75,102 @@ class CaseBook:
         """This thread's connection (the store gives each thread its own)."""
         return self.store.db
 
-    def open_or_attach(self, mention_id: int, verdict: Classification) -> CaseOutcome:
-        """Attach a follow-up to the author's open case, or open a new case for the mention."""
+    # ------------------------------------------------------------------ reading
+
+    def get(self, case_id: int) -> Case:
+        rows = list(self.db.table("cases").rows_where("id = ?", [case_id]))
+        if not rows:
+            raise CaseNotFound(f"no case with id {case_id}")
+        return Case.from_row(rows[0])
+
+    def find(self, case_id: int) -> Case | None:
+        try:
+            return self.get(case_id)
+        except CaseNotFound:
+            return None
+
+    def cases(self, statuses: tuple[str, ...] = ()) -> list[Case]:
+        """Every case (or those in the given states), newest first."""
+        where = f"status IN ({', '.join('?' * len(statuses))})" if statuses else None
+        rows = self.db.table("cases").rows_where(where, list(statuses), order_by="id DESC")
+        return [Case.from_row(row) for row in rows]
+
+    def events(self, case_id: int) -> list[CaseEvent]:
+        rows = self.db.table("case_events").rows_where("case_id = ?", [case_id], order_by="id")
+        return [CaseEvent.from_row(row) for row in rows]
+
+    def event_count(self, case_id: int) -> int:
+        """How many events the case has: a number that changes with every change of the case."""
+        query = "SELECT count(*) FROM case_events WHERE case_id = ?"
+        return int(self.db.execute(query, [case_id]).fetchone()[0])
+
+    def first_mention(self, case: Case) -> StoredMention:
+        return self.store.mention(case.first_mention_id)
+
+    # ------------------------------------------------------------------ opening
+
+    def open_or_attach(
+        self, mention_id: int, verdict: Classification, reply: ReplyCheck
+    ) -> CaseOutcome:
+        """Attach a follow-up to the author's open case, or open a new case for the mention.
+
+        ``reply`` is the platform's answer (asked of its connector) on whether the bot may
+        answer this post in public at all."""
         mention = self.store.mention(mention_id)
-        received = parse_iso(mention["created_at"])
         with self.store.transaction():
-            open_case = self._open_case_of(mention, received)
+            open_case = self._open_case_of(mention)
             if open_case is not None:
                 self._attach(open_case, mention, verdict)
-                return CaseOutcome(open_case["id"], opened=False)
-            return CaseOutcome(self._open(mention, verdict, received), opened=True)
+                return CaseOutcome(open_case.id, opened=False)
+            return CaseOutcome(self._open(mention, verdict, reply), opened=True)
 
-    def _open_case_of(self, mention: dict[str, Any], received: datetime) -> dict[str, Any] | None:
+    def _open_case_of(self, mention: StoredMention) -> Case | None:
+        post = mention.post
         window = timedelta(hours=self.policy.follow_up_window_hours)
-        rows = self.db.execute(
-            "SELECT * FROM cases WHERE platform = ? AND author_id = ? AND status IN (?, ?)"
-            " AND last_mention_at >= ? ORDER BY id DESC LIMIT 1",
-            [mention["platform"], mention["author_id"], *OPEN_STATES, iso(received - window)],
+        rows = list(
+            self.db.table("cases").rows_where(
+                "platform = ? AND author_id = ? AND status IN (?, ?) AND last_mention_at >= ?",
+                [post.platform, post.author_id, *OPEN_STATES, iso(post.created_at - window)],
+                order_by="id DESC",
+                limit=1,
+            )
         )
-        columns = [c[0] for c in rows.description]
-        row = rows.fetchone()
-        return dict(zip(columns, row, strict=True)) if row else None
+        return Case.from_row(rows[0]) if rows else None
 
-    def _open(self, mention: dict[str, Any], verdict: Classification, received: datetime) -> int:
-        now = self.clock.now()
-        repeat = self._is_repeat(mention, received)
-        priority = priority_for(verdict, mention["author_followers"] or 0, repeat, self.policy)
-        deadlines = self.sla.deadlines(priority, received)
-        can_reply, why_not = reply_permission(mention)
+    def _open(self, mention: StoredMention, verdict: Classification, reply: ReplyCheck) -> int:
+        post, received = mention.post, mention.post.created_at
+        repeat = self._is_repeat(mention)
+        priority = priority_for(verdict, post.author_followers, repeat, self.policy)
         flags = {flag.name: flag.reason for flag in verdict.flags}
-        row = {
+        row: dict[str, Any] = {
             "status": "new",
-            "platform": mention["platform"],
-            "post_id": mention["post_id"],
-            "first_mention_id": mention["id"],
-            "author_id": mention["author_id"],
-            "author_handle": mention["author_handle"],
-            "author_followers": mention["author_followers"],
+            "platform": post.platform,
+            "post_id": post.post_id,
+            "first_mention_id": mention.id,
+            "author_id": post.author_id,
+            "author_handle": post.author_handle,
+            "author_followers": post.author_followers,
             "category": verdict.category,
             "priority": priority,
-            "flags": json.dumps(sorted(flags)),
-            "flag_reasons": json.dumps(flags),
-            "can_reply": int(can_reply),
-            "reply_block_reason": why_not,
+            **_flag_columns(flags),
+            "can_reply": int(reply.allowed),
+            "reply_block_reason": None if reply.allowed else reply.reason,
             "repeat_complainer": int(repeat),
             "opened_at": iso(received),
-            "updated_at": iso(now),
+            "updated_at": iso(self.clock.now()),
             "last_mention_at": iso(received),
-            "ack_due_at": iso(deadlines.ack_due_at),
-            "ack_warn_at": iso(deadlines.ack_warn_at),
-            "resolve_due_at": iso(deadlines.resolve_due_at),
-            "resolve_warn_at": iso(deadlines.resolve_warn_at),
+            **self._deadline_columns(priority, received),
         }
-        if "legal" in flags and CLRA_DEMAND.search(mention["text"]):
+        if "legal" in flags and CLRA_DEMAND.search(post.text):
             row["clra_cure_due_at"] = iso(received + timedelta(days=self.policy.clra_cure_days))
         case_id = self.db.table("cases").insert(row).last_rowid
         assert case_id is not None
-        self.db.table("mentions").update(mention["id"], {"case_id": case_id})
+        self.db.table("mentions").update(mention.id, {"case_id": case_id})
         self.record(
             case_id,
             SYSTEM,
             "opened",
-            mention_id=mention["id"],
+            mention_id=mention.id,
             priority=priority,
             category=verdict.category,
             flags=flags,
@@ -148,79 +178,58 @@ class CaseBook:
         )
         return case_id
 
-    def _is_repeat(self, mention: dict[str, Any], received: datetime) -> bool:
-        since = iso(received - timedelta(days=self.policy.repeat_days))
+    def _is_repeat(self, mention: StoredMention) -> bool:
+        post = mention.post
+        since = iso(post.created_at - timedelta(days=self.policy.repeat_days))
         count = self.db.execute(
             "SELECT count(*) FROM cases WHERE platform = ? AND author_id = ? AND opened_at >= ?",
-            [mention["platform"], mention["author_id"], since],
+            [post.platform, post.author_id, since],
         ).fetchone()[0]
         return bool(count)
 
-    def _attach(
-        self, case: dict[str, Any], mention: dict[str, Any], verdict: Classification
-    ) -> None:
-        flags = json.loads(case["flag_reasons"] or "{}")
-        new_flags = {f.name: f.reason for f in verdict.flags if f.name not in flags}
+    def _attach(self, case: Case, mention: StoredMention, verdict: Classification) -> None:
+        new_flags = {f.name: f.reason for f in verdict.flags if f.name not in case.flags}
         changes: dict[str, Any] = {
-            "last_mention_at": max(case["last_mention_at"], mention["created_at"]),
+            "last_mention_at": iso(max(case.last_mention_at, mention.post.created_at)),
             "updated_at": iso(self.clock.now()),
         }
         if new_flags:
-            flags.update(new_flags)
-            changes["flags"] = json.dumps(sorted(flags))
-            changes["flag_reasons"] = json.dumps(flags)
-            raised = Classification(True, 1.0, case["category"], verdict.flags)
-            priority = priority_for(raised, case["author_followers"] or 0, False, self.policy)
-            if PRIORITY_ORDER[priority] < PRIORITY_ORDER[case["priority"]]:
-                changes.update(self._reprioritised(case, priority))
-        self.db.table("cases").update(case["id"], changes)
-        self.db.table("mentions").update(mention["id"], {"case_id": case["id"]})
-        self.record(case["id"], SYSTEM, "follow_up", mention_id=mention["id"], new_flags=new_flags)
+            changes.update(_flag_columns({**case.flags, **new_flags}))
+            raised = Classification(True, 1.0, case.category, verdict.flags)
+            priority = priority_for(raised, case.author_followers, False, self.policy)
+            if PRIORITY_ORDER[priority] < PRIORITY_ORDER[case.priority]:
+                changes.update(
+                    priority=priority, **self._deadline_columns(priority, case.opened_at)
+                )
+        self.db.table("cases").update(case.id, changes)
+        self.db.table("mentions").update(mention.id, {"case_id": case.id})
+        self.record(case.id, SYSTEM, "follow_up", mention_id=mention.id, new_flags=new_flags)
         if "priority" in changes:
             self.record(
-                case["id"], SYSTEM, "priority_raised", old=case["priority"], new=changes["priority"]
+                case.id, SYSTEM, "priority_raised", old=case.priority, new=changes["priority"]
             )
 
-    def _reprioritised(self, case: dict[str, Any], priority: str) -> dict[str, Any]:
-        """New deadlines from the original receipt time under the higher priority."""
-        deadlines = self.sla.deadlines(priority, parse_iso(case["opened_at"]))
-        return {
-            "priority": priority,
-            "ack_due_at": iso(deadlines.ack_due_at),
-            "ack_warn_at": iso(deadlines.ack_warn_at),
-            "resolve_due_at": iso(deadlines.resolve_due_at),
-            "resolve_warn_at": iso(deadlines.resolve_warn_at),
-        }
+    def _deadline_columns(self, priority: str, received: datetime) -> dict[str, str]:
+        """The four SLA instants of a case of ``priority`` received at ``received``."""
+        deadlines = self.sla.deadlines(priority, received)
+        return {column: iso(getattr(deadlines, column)) for column in DEADLINE_COLUMNS}
 
-    def get(self, case_id: int) -> dict[str, Any]:
-        rows = list(self.db.table("cases").rows_where("id = ?", [case_id]))
-        if not rows:
-            raise CaseNotFound(f"no case with id {case_id}")
-        return dict(rows[0])
+    # ------------------------------------------------------------------ lifecycle
 
-    def events(self, case_id: int) -> list[dict[str, Any]]:
-        return [
-            {**row, "details": json.loads(row["details"] or "{}")}
-            for row in self.db.table("case_events").rows_where(
-                "case_id = ?", [case_id], order_by="id"
-            )
-        ]
-
-    def transition(self, case_id: int, to: str, actor: str, **details: Any) -> dict[str, Any]:
+    def transition(self, case_id: int, to: str, actor: str, **details: Any) -> Case:
         """Move a case to ``to``; raise IllegalTransition if its lifecycle forbids it."""
         if to not in STATES:
             raise IllegalTransition(f"unknown state {to!r}; states are {', '.join(STATES)}")
         with self.store.transaction():
             case = self.get(case_id)
-            current = case["status"]
-            if to not in TRANSITIONS[current]:
-                allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (it is final)"
+            if to not in TRANSITIONS[case.status]:
+                allowed = ", ".join(sorted(TRANSITIONS[case.status])) or "none (it is final)"
                 raise IllegalTransition(
-                    f"case {case_id} is {current}; it cannot become {to} (allowed: {allowed})"
+                    f"case {case_id} is {case.status}; it cannot become {to} (allowed: {allowed})"
                 )
             now = iso(self.clock.now())
             changes: dict[str, Any] = {"status": to, "updated_at": now}
-            if to == "responded" and not case["first_response_at"]:
+            if to == "responded" and not case.first_response_at:
                 changes["first_response_at"] = now
                 changes["first_response_seconds"] = self._running_seconds(case)
             if to == "resolved":
@@ -230,28 +239,27 @@ class CaseBook:
             if to in ("closed", "dismissed"):
                 changes["closed_at"] = now
             self.db.table("cases").update(case_id, changes)
-            self.record(case_id, actor, "status", **{"from": current, "to": to, **details})
+            self.record(case_id, actor, "status", **{"from": case.status, "to": to, **details})
         return self.get(case_id)
 
-    def _running_seconds(self, case: dict[str, Any]) -> int:
+    def _running_seconds(self, case: Case) -> int:
         """SLA-clock time from receipt to now, less the time the case spent paused."""
-        clock = self.sla.clock_for(case["priority"])
-        elapsed = clock.between(parse_iso(case["opened_at"]), self.clock.now())
-        return max(int(elapsed.total_seconds()) - (case["paused_seconds"] or 0), 0)
+        elapsed = self.sla.clock_for(case.priority).between(case.opened_at, self.clock.now())
+        return max(int(elapsed.total_seconds()) - case.paused_seconds, 0)
 
-    def dismiss(self, case_id: int, actor: str, reason: str) -> dict[str, Any]:
+    def dismiss(self, case_id: int, actor: str, reason: str) -> Case:
         """Close a case as not ours to answer, and keep the decision as a training label."""
         if reason not in DISMISS_REASONS:
             raise ValueError(f"dismiss reason {reason!r}; use one of {', '.join(DISMISS_REASONS)}")
         with self.store.transaction():
             case = self.transition(case_id, "dismissed", actor, reason=reason)
             if reason in ("not_a_complaint", "spam"):
-                mention = self.store.mention(case["first_mention_id"])
+                mention = self.first_mention(case)
                 self.db.table("labels").insert(
                     {
                         "case_id": case_id,
-                        "mention_id": mention["id"],
-                        "text": mention["text"],
+                        "mention_id": mention.id,
+                        "text": mention.post.text,
                         "is_complaint": 0,
                         "category": None,
                         "reason": reason,
@@ -263,53 +271,43 @@ class CaseBook:
 
     def escalate(self, case_id: int, actor: str, reason: str) -> int:
         """Raise the escalation level by one (team → lead → manager/legal); return the new level."""
-        with self.store.transaction():
-            case = self._require_open(case_id, "escalated")
-            level = min(case["escalation_level"] + 1, TOP_ESCALATION_LEVEL)
-            self.db.table("cases").update(
-                case_id, {"escalation_level": level, "updated_at": iso(self.clock.now())}
-            )
+        with self._change(case_id, "escalated") as case:
+            level = min(case.escalation_level + 1, TOP_ESCALATION_LEVEL)
+            self._update(case_id, escalation_level=level)
             self.record(case_id, actor, "escalated", level=level, reason=reason)
         return level
 
     def assign(self, case_id: int, actor: str, assignee: str) -> None:
-        with self.store.transaction():
-            self._require_open(case_id, "assigned")
-            self.db.table("cases").update(
-                case_id, {"assignee": assignee, "updated_at": iso(self.clock.now())}
-            )
+        with self._change(case_id, "assigned"):
+            self._update(case_id, assignee=assignee)
             self.record(case_id, actor, "assigned", assignee=assignee)
 
     def pause(self, case_id: int, actor: str, reason: str = "waiting on customer") -> None:
         """Stop the SLA clocks while the team waits on the customer."""
-        with self.store.transaction():
-            case = self._require_open(case_id, "paused")
-            if case["paused_at"]:
+        with self._change(case_id, "paused") as case:
+            if case.paused_at:
                 raise IllegalTransition(f"case {case_id} is already paused")
-            now = iso(self.clock.now())
-            self.db.table("cases").update(case_id, {"paused_at": now, "updated_at": now})
+            self._update(case_id, paused_at=iso(self.clock.now()))
             self.record(case_id, actor, "paused", reason=reason)
 
     def resume(self, case_id: int, actor: str) -> None:
         """Restart the clocks, moving each deadline by the running time the pause took."""
         with self.store.transaction():
             case = self.get(case_id)
-            if not case["paused_at"]:
+            if not case.paused_at:
                 raise IllegalTransition(f"case {case_id} is not paused")
-            paused_at, now = parse_iso(case["paused_at"]), self.clock.now()
-            paused_running = self.sla.clock_for(case["priority"]).between(paused_at, now)
+            paused_at, now = case.paused_at, self.clock.now()
+            paused_running = self.sla.clock_for(case.priority).between(paused_at, now)
             changes: dict[str, Any] = {
                 "paused_at": None,
-                "updated_at": iso(now),
-                "paused_seconds": (case["paused_seconds"] or 0)
-                + int(paused_running.total_seconds()),
+                "paused_seconds": case.paused_seconds + int(paused_running.total_seconds()),
             }
-            for column in ("ack_due_at", "ack_warn_at", "resolve_due_at", "resolve_warn_at"):
+            for column in DEADLINE_COLUMNS:
                 shifted = self.sla.shift_after_pause(
-                    case["priority"], parse_iso(case[column]), paused_at, now
+                    case.priority, getattr(case, column), paused_at, now
                 )
                 changes[column] = iso(shifted)
-            self.db.table("cases").update(case_id, changes)
+            self._update(case_id, **changes)
             self.record(
                 case_id,
                 actor,
@@ -318,6 +316,62 @@ class CaseBook:
                 ack_due_at=changes["ack_due_at"],
                 resolve_due_at=changes["resolve_due_at"],
             )
+
+    # ------------------------------------------------------------------ replies and cards
+
+    def set_draft(self, case_id: int, text: str) -> None:
+        """The reply the card offers for approval."""
+        self.db.table("cases").update(case_id, {"draft_reply": text})
+
+    def claim_approval(self, case_id: int, actor: str, reply_text: str, kind: str) -> bool:
+        """Take the case's one approval for ``reply_text``; False if it was already approved
+        or the case is no longer open (two clicks, two approvers: one wins)."""
+        now = iso(self.clock.now())
+        with self.store.transaction():
+            claimed = self.db.execute(
+                "UPDATE cases SET approved_by = ?, approved_at = ?, reply_text = ?, updated_at = ?"
+                " WHERE id = ? AND approved_at IS NULL AND status IN (?, ?)",
+                [actor, now, reply_text, now, case_id, *OPEN_STATES],
+            ).rowcount
+            if claimed != 1:
+                return False
+            self.record(case_id, actor, kind, text=reply_text)
+        return True
+
+    def reopen_approval(self, case_id: int, error: str) -> bool:
+        """Hand an approved reply that could not be posted back to the team: the approved text
+        becomes the draft again. False if the reply went out or was not approved."""
+        with self.store.transaction():
+            reopened = self.db.execute(
+                "UPDATE cases SET draft_reply = reply_text, approved_at = NULL, approved_by = NULL,"
+                " updated_at = ? WHERE id = ? AND reply_id IS NULL AND approved_at IS NOT NULL",
+                [iso(self.clock.now()), case_id],
+            ).rowcount
+            if reopened != 1:
+                return False
+            self.record(case_id, SYSTEM, "reply_failed", error=error)
+        return True
+
+    def record_reply(self, case_id: int, reply: PostedReply) -> Case:
+        """The approved reply is public: keep where, and count it as the first response."""
+        with self.store.transaction():
+            self.db.table("cases").update(
+                case_id,
+                {"reply_id": reply.id, "reply_url": reply.url, "replied_at": iso(self.clock.now())},
+            )
+            self.record(case_id, SYSTEM, "reply_posted", reply_id=reply.id, url=reply.url)
+            case = self.get(case_id)
+            if case.status == "new":
+                case = self.transition(case_id, "responded", case.approved_by or SYSTEM)
+        return case
+
+    def record_card(self, case_id: int, channel: str, ts: str) -> None:
+        """Where the case's Slack card is, so updates edit it instead of posting another."""
+        with self.store.transaction():
+            self.db.table("cases").update(case_id, {"slack_channel": channel, "slack_ts": ts})
+            self.record(case_id, SYSTEM, "card_posted", channel=channel, ts=ts)
+
+    # ------------------------------------------------------------------ SLA clocks
 
     def due_for_warning(self, at: datetime | None = None) -> list[SlaAlert]:
         """Windows that have run 75 % (policy ``warn_at``) and have not been warned about."""
@@ -367,14 +421,22 @@ class CaseBook:
             self.record(case_id, SYSTEM, kind, window=window)
         return True
 
-    def _require_open(self, case_id: int, verb: str) -> dict[str, Any]:
-        case = self.get(case_id)
-        if case["status"] not in OPEN_STATES:
-            raise IllegalTransition(
-                f"case {case_id} is {case['status']}; only open cases "
-                f"({', '.join(OPEN_STATES)}) can be {verb}"
-            )
-        return case
+    # ------------------------------------------------------------------ helpers
+
+    @contextmanager
+    def _change(self, case_id: int, verb: str) -> Iterator[Case]:
+        """A transaction around a change only an open case may take."""
+        with self.store.transaction():
+            case = self.get(case_id)
+            if not case.is_open:
+                raise IllegalTransition(
+                    f"case {case_id} is {case.status}; only open cases "
+                    f"({', '.join(OPEN_STATES)}) can be {verb}"
+                )
+            yield case
+
+    def _update(self, case_id: int, **changes: Any) -> None:
+        self.db.table("cases").update(case_id, {**changes, "updated_at": iso(self.clock.now())})
 
     def record(self, case_id: int, actor: str, kind: str, **details: Any) -> None:
         """Append one row to the case register."""
@@ -389,12 +451,6 @@ class CaseBook:
         )
 
 
-def case_summary(case: dict[str, Any]) -> dict[str, Any]:
-    """The JSON shape of a case for the CLI and scripts."""
-    return {
-        **{key: value for key, value in case.items() if key not in ("flags", "flag_reasons")},
-        "flags": json.loads(case["flags"] or "[]"),
-        "flag_reasons": json.loads(case["flag_reasons"] or "{}"),
-        "can_reply": bool(case["can_reply"]),
-        "repeat_complainer": bool(case["repeat_complainer"]),
-    }
+def _flag_columns(flags: dict[str, str]) -> dict[str, str]:
+    """How flags are kept: the sorted names (for queries) and the names with their reasons."""
+    return {"flags": json.dumps(sorted(flags)), "flag_reasons": json.dumps(flags)}

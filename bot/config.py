@@ -10,201 +10,69 @@ import difflib
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, time
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError, MissingSecret
-from bot.schema import SCHEMA, SECRETS, Key
+from bot.schema import SCHEMA, Key
+from bot.settings import (
+    PRIORITIES,
+    PROJECT_ROOT,
+    SPEC,
+    BrandSettings,
+    ClassifierSettings,
+    Config,
+    DaemonSettings,
+    DigestSettings,
+    EscalationSettings,
+    FileSettings,
+    PerName,
+    PolicySettings,
+    PrivacySettings,
+    RedditSettings,
+    ReplySettings,
+    RetentionSettings,
+    Setting,
+    SlackSettings,
+    SlaWindow,
+    StoreSettings,
+    Subsection,
+    Table,
+    XSettings,
+)
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG_NAME",
+    "PRIORITIES",
+    "PROJECT_ROOT",
+    "BrandSettings",
+    "ClassifierSettings",
+    "Config",
+    "DaemonSettings",
+    "DigestSettings",
+    "EscalationSettings",
+    "FileSettings",
+    "PolicySettings",
+    "PrivacySettings",
+    "RedditSettings",
+    "ReplySettings",
+    "RetentionSettings",
+    "SlaWindow",
+    "SlackSettings",
+    "StoreSettings",
+    "XSettings",
+    "default_config",
+    "find_config_path",
+    "load_config",
+    "load_secrets",
+    "validate",
+    "warnings",
+]
 
 DEFAULT_CONFIG_NAME = "config.toml"
 CONFIG_ENV = "COMPLAINTBOT_CONFIG"
-PRIORITIES = ("P1", "P2", "P3", "P4")
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class StoreSettings:
-    path: Path
-
-
-@dataclass(frozen=True)
-class BrandSettings:
-    name: str
-    terms: tuple[str, ...]
-    support_url: str
-    privacy_url: str
-
-
-@dataclass(frozen=True)
-class XSettings:
-    enabled: bool
-    handle: str
-    api_base_url: str
-    poll_interval_seconds: int
-    max_pages_per_poll: int
-    page_size: int
-    request_timeout_seconds: float
-
-
-@dataclass(frozen=True)
-class RedditSettings:
-    enabled: bool
-    username: str
-    subreddits: tuple[str, ...]
-    poll_interval_seconds: int
-    oauth_url: str
-    reddit_url: str
-    app_id: str
-    request_timeout_seconds: float
-
-
-@dataclass(frozen=True)
-class FileSettings:
-    enabled: bool
-    path: Path
-    poll_interval_seconds: int
-
-
-@dataclass(frozen=True)
-class SlackSettings:
-    enabled: bool
-    api_base_url: str
-    mode: str
-    http_port: int
-    http_host: str
-    complaints_channel: str
-    escalation_channel: str
-    digest_channel: str
-    approvers: tuple[str, ...]
-    approver_group: str
-
-
-@dataclass(frozen=True)
-class ClassifierSettings:
-    base_model: str
-    model_dir: Path
-    threshold: float
-    batch_size: int
-    quantize: bool
-    max_length: int
-
-
-@dataclass(frozen=True)
-class SlaWindow:
-    """One priority's deadlines; ``clock`` is "business" or "24x7"."""
-
-    first_response: str
-    resolution: str
-    clock: str
-
-
-@dataclass(frozen=True)
-class EscalationSettings:
-    lead: str
-    manager: str
-    safety_owner: str
-    legal_owner: str
-    privacy_owner: str
-    security_owner: str
-
-
-@dataclass(frozen=True)
-class RetentionSettings:
-    non_complaint_days: int
-    closed_text_days: int
-    deleted_post_hours: int
-    case_years: int
-    privacy_log_months: int
-    log_days: int
-
-
-@dataclass(frozen=True)
-class PrivacySettings:
-    acknowledge_business_days: int
-    respond_days: int
-    extension_days: int
-
-
-@dataclass(frozen=True)
-class ReplySettings:
-    disclosure: str
-    banned_phrases: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class PolicySettings:
-    timezone: str
-    business_days: tuple[str, ...]
-    business_start: time
-    business_end: time
-    holidays: str
-    extra_holidays: tuple[date, ...]
-    categories: tuple[str, ...]
-    follow_up_window_hours: int
-    warn_at: float
-    p1_reach: int
-    p2_reach: int
-    p4_max_reach: int
-    p4_max_probability: float
-    repeat_days: int
-    clra_cure_days: int
-    review_month: int
-    sla: Mapping[str, SlaWindow]
-    escalation: EscalationSettings
-    retention: RetentionSettings
-    privacy: PrivacySettings
-    replies: ReplySettings
-    templates: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class DigestSettings:
-    day_of_week: str
-    time: str
-    timezone: str
-
-
-@dataclass(frozen=True)
-class DaemonSettings:
-    log_level: str
-    health_port: int
-    outbox_interval_seconds: int
-
-
-@dataclass(frozen=True)
-class Config:
-    """Validated settings. ``source`` is the file they came from, or None for defaults."""
-
-    source: Path | None
-    store: StoreSettings
-    brand: BrandSettings
-    x: XSettings
-    reddit: RedditSettings
-    file: FileSettings
-    slack: SlackSettings
-    classifier: ClassifierSettings
-    policy: PolicySettings
-    digest: DigestSettings
-    daemon: DaemonSettings
-
-    def enabled_platforms(self) -> list[str]:
-        return [name for name in ("x", "reddit", "file") if getattr(self, name).enabled]
-
-    def required_secrets(self) -> list[tuple[str, str]]:
-        """(environment variable, why it is needed) for every enabled part."""
-        needed: list[tuple[str, str]] = []
-        for platform in ("x", "reddit"):
-            if getattr(self, platform).enabled:
-                needed += [(var, f"[{platform}] enabled = true") for var in SECRETS[platform]]
-        if self.slack.enabled:
-            needed.append(("SLACK_BOT_TOKEN", "[slack] enabled = true"))
-            if self.slack.mode == "socket":
-                needed.append(("SLACK_APP_TOKEN", '[slack] mode = "socket"'))
-            else:
-                needed.append(("SLACK_SIGNING_SECRET", '[slack] mode = "http"'))
-        return needed
 
 
 def find_config_path(path: Path | str | None) -> Path | None:
@@ -282,20 +150,16 @@ def load_secrets(
     """The secrets the enabled parts (or just ``parts``) need, from the environment only."""
     env = os.environ if environ is None else environ
     wanted = None if parts is None else set(parts)
-    needed = [
-        (var, why)
-        for var, why in config.required_secrets()
-        if wanted is None or why.strip("[").split("]")[0] in wanted
-    ]
+    needed = [s for s in config.needed_secrets() if wanted is None or s.section in wanted]
     problems = [
-        f"missing secret: environment variable {var} is not set (needed because {why}); "
-        f"export {var}=... in the bot's environment"
-        for var, why in needed
-        if not env.get(var)
+        f"missing secret: environment variable {s.variable} is not set (needed because "
+        f"{s.reason}); export {s.variable}=... in the bot's environment"
+        for s in needed
+        if not env.get(s.variable)
     ]
     if problems:
         raise MissingSecret(problems)
-    return {var: env[var] for var, _ in needed}
+    return {s.variable: env[s.variable] for s in needed}
 
 
 def validate(raw: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -427,56 +291,29 @@ def _cross_checks(values: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 
 def _build(values: Mapping[str, Mapping[str, Any]], source: Path | None, base: Path) -> Config:
-    def resolve(path: str) -> Path:
-        candidate = Path(path).expanduser()
-        return candidate if candidate.is_absolute() else base / candidate
+    return _build_section(Config, "", values, base, source=source)
 
-    def shipped(path: str) -> Path:
-        """A file the project ships: next to the config, else in the project itself."""
-        found = resolve(path)
-        if found.exists() or Path(path).is_absolute() or not (PROJECT_ROOT / path).exists():
-            return found
-        return PROJECT_ROOT / path
 
-    policy = dict(values["policy"])
-    start, end = (time.fromisoformat(policy.pop(k)) for k in ("business_start", "business_end"))
-    return Config(
-        source=source,
-        store=StoreSettings(path=resolve(values["store"]["path"])),
-        brand=BrandSettings(**{**values["brand"], "terms": tuple(values["brand"]["terms"])}),
-        x=XSettings(**values["x"]),
-        reddit=RedditSettings(
-            **{**values["reddit"], "subreddits": tuple(values["reddit"]["subreddits"])}
-        ),
-        file=FileSettings(**{**values["file"], "path": resolve(values["file"]["path"])}),
-        slack=SlackSettings(
-            **{**values["slack"], "approvers": tuple(values["slack"]["approvers"])}
-        ),
-        classifier=ClassifierSettings(
-            **{**values["classifier"], "model_dir": shipped(values["classifier"]["model_dir"])}
-        ),
-        policy=PolicySettings(
-            **{
-                **policy,
-                "business_start": start,
-                "business_end": end,
-                "business_days": tuple(policy["business_days"]),
-                "extra_holidays": tuple(date.fromisoformat(d) for d in policy["extra_holidays"]),
-                "categories": tuple(policy["categories"]),
-                "sla": {p: SlaWindow(**values[f"policy.sla.{p}"]) for p in PRIORITIES},
-                "escalation": EscalationSettings(**values["policy.escalation"]),
-                "retention": RetentionSettings(**values["policy.retention"]),
-                "privacy": PrivacySettings(**values["policy.privacy"]),
-                "replies": ReplySettings(
-                    disclosure=values["policy.replies"]["disclosure"],
-                    banned_phrases=tuple(values["policy.replies"]["banned_phrases"]),
-                ),
-                "templates": dict(values["policy.templates"]),
-            }
-        ),
-        digest=DigestSettings(**values["digest"]),
-        daemon=DaemonSettings(**values["daemon"]),
-    )
+def _build_section(
+    cls: type, section: str, values: Mapping[str, Mapping[str, Any]], base: Path, **given: Any
+) -> Any:
+    """``cls`` from validated tables: each key converted, nested tables built the same way."""
+    for item in fields(cls):
+        spec = item.metadata.get(SPEC)
+        dotted = f"{section}.{item.name}" if section else item.name
+        match spec:
+            case Setting():
+                given[item.name] = spec.typed(values[section][item.name], base)
+            case Subsection():
+                given[item.name] = _build_section(spec.cls, dotted, values, base)
+            case PerName():
+                given[item.name] = {
+                    name: _build_section(type(each), f"{dotted}.{name}", values, base)
+                    for name, each in spec.defaults.items()
+                }
+            case Table():
+                given[item.name] = dict(values[dotted])
+    return cls(**given)
 
 
 def warnings(config: Config) -> list[str]:

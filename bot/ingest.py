@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock, iso, jittered_backoff, parse_iso
+from bot.connector import Connector, FetchResult
 from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited
 from bot.models import Mention
 from bot.store import Store
 from bot.text import clean_text
-from connectors.base import Connector, FetchResult
 
 log = logging.getLogger(__name__)
 

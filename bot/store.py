@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 from bot.clock import iso
 from bot.errors import ConfigError
+from bot.migrations import migrations
 from bot.models import Classification, Mention
+from bot.records import StoredMention
 
 log = logging.getLogger(__name__)
 
@@ -30,214 +31,6 @@ BUSY_TIMEOUT_MS = 5000
 # The store holds people's posts: only the bot's own user may read it (policy.md, data protection).
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
-
-migrations = Migrations("complaintbot")
-
-
-@migrations(name="0001_initial")
-def _initial(db: sqlite_utils.Database) -> None:
-    db.table("mentions").create(
-        {
-            "id": int,
-            "platform": str,
-            "post_id": str,
-            "author_id": str,
-            "author_handle": str,
-            "author_followers": int,
-            "text": str,
-            "url": str,
-            "created_at": str,
-            "fetched_at": str,
-            "mentions_brand": int,
-            "parent_id": str,
-            "kind": str,
-            "is_complaint": int,
-            "complaint_probability": float,
-            "category": str,
-            "flags": str,
-            "classified_at": str,
-            "case_id": int,
-            "deleted_at": str,
-        },
-        pk="id",
-        not_null={"platform", "post_id", "text", "created_at", "fetched_at"},
-        defaults={"author_followers": 0, "mentions_brand": 0, "kind": "post"},
-    )
-    db.table("mentions").create_index(["platform", "post_id"], unique=True)
-    db.table("mentions").create_index(["case_id"])
-    db.table("mentions").create_index(["fetched_at"])
-    db.table("cases").create(
-        {
-            "id": int,
-            "status": str,
-            "platform": str,
-            "post_id": str,
-            "first_mention_id": int,
-            "author_id": str,
-            "author_handle": str,
-            "author_followers": int,
-            "category": str,
-            "priority": str,
-            "flags": str,
-            "flag_reasons": str,
-            "can_reply": int,
-            "reply_block_reason": str,
-            "escalation_level": int,
-            "repeat_complainer": int,
-            "opened_at": str,
-            "updated_at": str,
-            "last_mention_at": str,
-            "ack_due_at": str,
-            "ack_warn_at": str,
-            "ack_warned": int,
-            "ack_breached": int,
-            "resolve_due_at": str,
-            "resolve_warn_at": str,
-            "resolve_warned": int,
-            "resolve_breached": int,
-            "paused_at": str,
-            "first_response_at": str,
-            "resolved_at": str,
-            "closed_at": str,
-            "clra_cure_due_at": str,
-            "assignee": str,
-            "draft_reply": str,
-            "resolution": str,
-            "slack_channel": str,
-            "slack_ts": str,
-        },
-        pk="id",
-        not_null={"status", "platform", "priority", "opened_at"},
-        defaults={
-            "escalation_level": 0,
-            "ack_warned": 0,
-            "ack_breached": 0,
-            "resolve_warned": 0,
-            "resolve_breached": 0,
-            "repeat_complainer": 0,
-            "can_reply": 0,
-        },
-    )
-    for columns in (
-        ["status"],
-        ["platform", "author_id", "status"],
-        ["opened_at"],
-        ["ack_due_at"],
-        ["resolve_due_at"],
-    ):
-        db.table("cases").create_index(columns)
-    db.table("case_events").create(
-        {"id": int, "case_id": int, "at": str, "actor": str, "kind": str, "details": str},
-        pk="id",
-        not_null={"case_id", "at", "actor", "kind"},
-        foreign_keys=[("case_id", "cases", "id")],
-    )
-    db.table("case_events").create_index(["case_id"])
-    db.table("case_events").create_index(["kind", "at"])
-    db.table("outbox").create(
-        {
-            "id": int,
-            "idempotency_key": str,
-            "kind": str,
-            "case_id": int,
-            "payload": str,
-            "status": str,
-            "attempts": int,
-            "next_attempt_at": str,
-            "created_at": str,
-            "done_at": str,
-            "result": str,
-            "last_error": str,
-        },
-        pk="id",
-        not_null={"idempotency_key", "kind", "status", "created_at"},
-        defaults={"status": "pending", "attempts": 0},
-    )
-    db.table("outbox").create_index(["idempotency_key"], unique=True)
-    db.table("outbox").create_index(["status", "next_attempt_at"])
-    db.table("cursors").create(
-        {"connector": str, "value": str, "updated_at": str, "resume_after": str, "details": str},
-        pk="connector",
-    )
-    db.table("labels").create(
-        {
-            "id": int,
-            "case_id": int,
-            "mention_id": int,
-            "text": str,
-            "is_complaint": int,
-            "category": str,
-            "reason": str,
-            "actor": str,
-            "created_at": str,
-        },
-        pk="id",
-        not_null={"text", "is_complaint", "created_at"},
-    )
-    db.table("privacy_requests").create(
-        {
-            "id": int,
-            "case_id": int,
-            "platform": str,
-            "author_handle": str,
-            "received_at": str,
-            "nature": str,
-            "method": str,
-            "acknowledge_due_at": str,
-            "respond_due_at": str,
-            "extended": int,
-            "acknowledged_at": str,
-            "responded_at": str,
-            "response": str,
-            "denial_basis": str,
-        },
-        pk="id",
-        not_null={"received_at", "nature", "method"},
-        defaults={"extended": 0},
-    )
-
-
-@migrations(name="0002_response_times")
-def _response_times(db: sqlite_utils.Database) -> None:
-    """Elapsed running time (as the case's SLA clock counts it) kept on the case for reporting."""
-    cases = db.table("cases")
-    cases.add_column("paused_seconds", int, not_null_default=0)
-    cases.add_column("first_response_seconds", int)
-    cases.add_column("resolution_seconds", int)
-    for columns in (["first_response_at"], ["resolved_at"], ["closed_at"]):
-        cases.create_index(columns)
-
-
-@migrations(name="0003_approvals")
-def _approvals(db: sqlite_utils.Database) -> None:
-    """Who approved which reply text, and where it was posted."""
-    cases = db.table("cases")
-    for column in (
-        "reply_text",
-        "approved_by",
-        "approved_at",
-        "reply_id",
-        "reply_url",
-        "replied_at",
-    ):
-        cases.add_column(column, str)
-
-
-@migrations(name="0004_digests")
-def _digests(db: sqlite_utils.Database) -> None:
-    """The weekly digest's posting log and the covering indexes its queries range over."""
-    from bot.digest.store import create_digest_schema  # lazy: bot.digest.store imports bot.store
-
-    create_digest_schema(db)
-
-
-@migrations(name="0005_action_receipts")
-def _action_receipts(db: sqlite_utils.Database) -> None:
-    """One row per Slack interaction carried out, so a redelivered or replayed one is a no-op."""
-    db.table("action_receipts").create(
-        {"key": str, "at": str, "actor": str}, pk="key", not_null={"at"}
-    )
-    db.table("action_receipts").create_index(["at"])
 
 
 class Store:
@@ -369,8 +162,8 @@ class Store:
         )
         return cursor.rowcount == 1
 
-    def mention(self, mention_id: int) -> dict[str, Any]:
-        return dict(self.db.table("mentions").get(mention_id))
+    def mention(self, mention_id: int) -> StoredMention:
+        return StoredMention.from_row(self.db.table("mentions").get(mention_id))
 
     def get_cursor(self, connector: str) -> dict[str, Any] | None:
         rows = list(self.db.table("cursors").rows_where("connector = ?", [connector]))

@@ -8,7 +8,6 @@ goes out only after one approver's approval, and at most once per case.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,16 +16,16 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.cases import OPEN_STATES, CaseBook, CaseOutcome
+from bot.cases import SYSTEM, Case, CaseBook, CaseOutcome
 from bot.clock import Clock, iso, local_label
 from bot.config import Config
+from bot.connector import Connector, ReplyCheck
 from bot.errors import CaseNotFound, IllegalTransition, PermanentError, TransientError
 from bot.models import Classification, Mention
 from bot.outbox import Delivery, Handler, Outbox, OutboxWorker
 from bot.redact import escape_mrkdwn, shorten_masked
 from bot.replies import banned_phrase, draft_reply, with_disclosure
 from bot.store import Store
-from connectors.base import Connector
 
 log = logging.getLogger(__name__)
 
@@ -55,24 +54,6 @@ class ActionResult:
 ALREADY_DONE = ActionResult(True, "Already done.", repeated=True)
 
 
-def mention_from_row(row: Mapping[str, Any]) -> Mention:
-    from bot.clock import parse_iso
-
-    return Mention(
-        platform=row["platform"],
-        post_id=row["post_id"],
-        author_id=row["author_id"] or "",
-        author_handle=row["author_handle"] or "",
-        text=row["text"] or "",
-        created_at=parse_iso(row["created_at"]),
-        url=row["url"] or "",
-        author_followers=row["author_followers"] or 0,
-        mentions_brand=bool(row["mentions_brand"]),
-        parent_id=row["parent_id"],
-        kind=row["kind"] or "post",
-    )
-
-
 def slack_mention(target: str) -> str:
     """A Slack user or user-group id as a mention (``<@U…>`` / ``<!subteam^S…>``)."""
     if not target:
@@ -80,7 +61,16 @@ def slack_mention(target: str) -> str:
     return f"<!subteam^{target}>" if target.startswith("S") else f"<@{target}>"
 
 
+ReplyRule = Callable[[Mention], ReplyCheck]
+
+
 class Workflow:
+    """What each event and staff action does to a case, and what it sends where.
+
+    ``reply_rules`` hold each platform's rule on whether a post may be answered at all
+    (the connector modules' ``may_reply``), for every platform whether or not its
+    connector runs here; without them the running connectors are asked."""
+
     def __init__(
         self,
         config: Config,
@@ -88,6 +78,7 @@ class Workflow:
         clock: Clock,
         connectors: Mapping[str, Connector],
         group_members: Callable[[str], list[str]] | None = None,
+        reply_rules: Mapping[str, ReplyRule] | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -96,6 +87,11 @@ class Workflow:
         self.outbox = Outbox(store, clock)
         self.connectors = connectors
         self.group_members = group_members
+        self.reply_rules: Mapping[str, ReplyRule] = (
+            reply_rules
+            if reply_rules is not None
+            else {name: connector.may_reply for name, connector in connectors.items()}
+        )
         self._group_cache: dict[str, tuple[datetime, frozenset[str]]] = {}
 
     # ---------------------------------------------------------------- opening
@@ -117,34 +113,41 @@ class Workflow:
                 return None
             if not (verdict.is_complaint or verdict.flags):
                 return None
-            outcome = self.book.open_or_attach(mention_id, verdict)
+            post = self.store.mention(mention_id).post
+            outcome = self.book.open_or_attach(mention_id, verdict, self.may_reply(post))
             case = self.book.get(outcome.case_id)
             if outcome.opened:
-                self._set_draft(case)
-                self.outbox.enqueue("slack_card", f"card:{case['id']}", {}, case["id"])
-                flags = json.loads(case["flags"] or "[]")
-                if flags:
-                    self._alert(case, "risk", self._risk_alert_text(case, flags))
+                self.book.set_draft(case.id, self._draft(case))
+                self.outbox.enqueue("slack_card", f"card:{case.id}", {}, case.id)
+                if case.flags:
+                    self._alert(case, "risk", self._risk_alert_text(case))
             else:
-                self._update_card(case["id"], "follow_up")
+                self._update_card(case.id, "follow_up")
         return outcome
 
-    def _set_draft(self, case: Mapping[str, Any]) -> None:
-        text = draft_reply(
-            self.config,
-            category=case["category"] or "other",
-            flags=json.loads(case["flags"] or "[]"),
-            handle=case["author_handle"] or "",
-            case_id=case["id"],
-        )
-        self.db.table("cases").update(case["id"], {"draft_reply": text})
+    def may_reply(self, post: Mention) -> ReplyCheck:
+        """The platform's word on whether the bot may answer this post in public at all."""
+        rule = self.reply_rules.get(post.platform)
+        if rule is None:
+            return ReplyCheck(False, f"no {post.platform} connector is set up to reply with")
+        return rule(post)
 
-    def _risk_alert_text(self, case: Mapping[str, Any], flags: list[str]) -> str:
+    def _draft(self, case: Case) -> str:
+        return draft_reply(
+            self.config,
+            category=case.category or "other",
+            flags=sorted(case.flags),
+            handle=case.author_handle,
+            case_id=case.id,
+        )
+
+    def _risk_alert_text(self, case: Case) -> str:
+        flags = sorted(case.flags)
         owners = self.config.policy.escalation
         names = sorted({slack_mention(getattr(owners, RISK_OWNERS[f])) for f in flags} - {""})
         who = " ".join(names) or "the team"
         return (
-            f":rotating_light: Case {case['id']} ({case['priority']}) raised "
+            f":rotating_light: Case {case.id} ({case.priority}) raised "
             f"{', '.join(flags)}: {who}, please look now."
         )
 
@@ -185,11 +188,11 @@ class Workflow:
                 f'Not allowed: "{phrase}". Replies may not ask to delete or change a post or '
                 "review, offer anything for that, or threaten the customer."
             )
-        connector = self.connectors.get(case["platform"])
+        connector = self.connectors.get(case.platform)
         if connector is None:
-            return f"The {case['platform']} connector is not enabled, so no reply can be posted."
+            return f"The {case.platform} connector is not enabled, so no reply can be posted."
         full = with_disclosure(text, self.config.policy.replies.disclosure)
-        check = connector.can_reply(mention_from_row(self._first_mention(case)), full)
+        check = connector.can_reply(self.book.first_mention(case).post, full)
         return None if check.allowed else f"Cannot post: {check.reason}."
 
     def approve(
@@ -198,31 +201,24 @@ class Workflow:
         """One atomic approval per case: the reply is queued once, whoever clicks how often."""
         if not self.is_approver(user):
             return ActionResult(False, "Only configured approvers can approve replies.")
-        case = self._case(case_id)
+        case = self.book.find(case_id)
         if case is None:
             return ActionResult(False, f"Case {case_id} does not exist.")
-        if not case["can_reply"]:
-            return ActionResult(False, f"No public reply is possible: {case['reply_block_reason']}")
+        if not case.can_reply:
+            return ActionResult(False, f"No public reply is possible: {case.reply_block_reason}")
         reply = with_disclosure(
-            text if text is not None else case["draft_reply"] or "",
+            text if text is not None else case.draft_reply or "",
             self.config.policy.replies.disclosure,
         )
         problem = self.check_reply_text(case_id, reply)
         if problem:
             return ActionResult(False, problem)
-        now = iso(self.clock.now())
+        kind = "edited_and_approved" if text is not None else "approved"
         with self.store.transaction():
             if not self._first_time(receipt, user):
                 return ALREADY_DONE
-            claimed = self.db.execute(
-                "UPDATE cases SET approved_by = ?, approved_at = ?, reply_text = ?, updated_at = ?"
-                " WHERE id = ? AND approved_at IS NULL AND status IN (?, ?)",
-                [user, now, reply, now, case_id, *OPEN_STATES],
-            ).rowcount
-            if claimed != 1:
+            if not self.book.claim_approval(case_id, user, reply, kind):
                 return ActionResult(False, f"Case {case_id} was already approved or is closed.")
-            kind = "edited_and_approved" if text is not None else "approved"
-            self.book.record(case_id, user, kind, text=reply)
             self.outbox.enqueue("platform_reply", f"reply:{case_id}", {}, case_id)
             self._update_card(case_id, kind)
         return ActionResult(True, f"Approved: the reply to case {case_id} is being posted.")
@@ -239,12 +235,12 @@ class Workflow:
         self._update_card(case_id, f"escalated-{level}")
         return f"Case {case_id} escalated to level {level}."
 
-    def _escalation_text(self, case: Mapping[str, Any], level: int, reason: str) -> str:
+    def _escalation_text(self, case: Case, level: int, reason: str) -> str:
         ladder = self.config.policy.escalation
         target = slack_mention({1: ladder.lead, 2: ladder.manager}.get(level, ""))
         names = {0: "team", 1: "lead", 2: "manager/legal"}
         return (
-            f":arrow_up: Case {case['id']} ({case['priority']}, {case['category']}) escalated to "
+            f":arrow_up: Case {case.id} ({case.priority}, {case.category}) escalated to "
             f"level {level} ({names.get(level, level)}): {reason}. {target}".rstrip()
         )
 
@@ -338,7 +334,7 @@ class Workflow:
                     self._alert(
                         case,
                         f"breach-{alert.window}",
-                        self._escalation_text(case, case["escalation_level"], reason),
+                        self._escalation_text(case, case.escalation_level, reason),
                     )
                     self._update_card(alert.case_id, f"breach-{alert.window}")
                     counts["breaches"] += 1
@@ -352,37 +348,27 @@ class Workflow:
     def deliver_reply(self, delivery: Delivery) -> Mapping[str, Any]:
         """Post the approved reply once; after a crash or a timeout, look before posting again."""
         case = self.book.get(int(delivery.case_id or 0))
-        if case["reply_id"]:
-            return {"reply_id": case["reply_id"], "already": True}
-        if not case["approved_at"] or not case["reply_text"]:
-            raise PermanentError(f"case {case['id']} has no approved reply")
-        connector = self.connectors.get(case["platform"])
+        if case.reply_id:
+            return {"reply_id": case.reply_id, "already": True}
+        if not case.approved_at or not case.reply_text:
+            raise PermanentError(f"case {case.id} has no approved reply")
+        connector = self.connectors.get(case.platform)
         if connector is None:
-            raise TransientError(f"the {case['platform']} connector is not running")
-        mention = mention_from_row(self._first_mention(case))
-        reply_id = None
+            raise TransientError(f"the {case.platform} connector is not running")
+        post = self.book.first_mention(case).post
+        posted = None
         if delivery.resumed or delivery.attempt > 1:
-            reply_id = connector.find_reply(mention)
-        if reply_id is None and case["status"] not in OPEN_STATES:
+            posted = connector.find_reply(post)
+        if posted is None and not case.is_open:
             # Dismissed or resolved while the reply waited out an outage: the later word wins.
-            self.book.record(case["id"], "system", "reply_cancelled", status=case["status"])
-            return {"cancelled": case["status"]}
-        if reply_id is None:
-            reply_id = connector.reply(mention, case["reply_text"])
-        self._record_reply(case, mention, reply_id)
-        return {"reply_id": reply_id}
-
-    def _record_reply(self, case: Mapping[str, Any], mention: Mention, reply_id: str) -> None:
-        url = reply_url(mention, reply_id, self.config)
-        now = iso(self.clock.now())
+            self.book.record(case.id, SYSTEM, "reply_cancelled", status=case.status)
+            return {"cancelled": case.status}
+        if posted is None:
+            posted = connector.reply(post, case.reply_text)
         with self.store.transaction():
-            self.db.table("cases").update(
-                case["id"], {"reply_id": reply_id, "reply_url": url, "replied_at": now}
-            )
-            self.book.record(case["id"], "system", "reply_posted", reply_id=reply_id, url=url)
-            if case["status"] == "new":
-                self.book.transition(case["id"], "responded", case["approved_by"] or "system")
-            self._update_card(case["id"], "reply_posted")
+            self.book.record_reply(case.id, posted)
+            self._update_card(case.id, "reply_posted")
+        return {"reply_id": posted.id}
 
     def outbox_worker(
         self,
@@ -408,18 +394,12 @@ class Workflow:
             return
         case_id = delivery.case_id
         with self.store.transaction():
-            reopened = self.db.execute(
-                "UPDATE cases SET draft_reply = reply_text, approved_at = NULL, approved_by = NULL,"
-                " updated_at = ? WHERE id = ? AND reply_id IS NULL AND approved_at IS NOT NULL",
-                [iso(self.clock.now()), case_id],
-            ).rowcount
-            if reopened != 1:
+            if not self.book.reopen_approval(case_id, error):
                 return
-            self.book.record(case_id, "system", "reply_failed", error=error)
             self._update_card(case_id, "reply_failed")
             self.outbox.enqueue(
                 "slack_thread",
-                f"reply-failed:{case_id}:{self._event_count(case_id)}",
+                f"reply-failed:{case_id}:{self.book.event_count(case_id)}",
                 {
                     "text": ":warning: The reply could not be posted "
                     f"({escape_mrkdwn(shorten_masked(error, 300))}). Approve it again "
@@ -430,40 +410,15 @@ class Workflow:
 
     # ---------------------------------------------------------------- helpers
 
-    def _alert(self, case: Mapping[str, Any], key: str, text: str) -> None:
-        self.outbox.enqueue("slack_alert", f"alert:{case['id']}:{key}", {"text": text}, case["id"])
+    def _alert(self, case: Case, key: str, text: str) -> None:
+        self.outbox.enqueue("slack_alert", f"alert:{case.id}:{key}", {"text": text}, case.id)
 
     def alert_team(self, key: str, text: str) -> None:
         """An alert about the bot itself (no case) in the escalation channel, once per key."""
         self.outbox.enqueue("slack_alert", f"alert:bot:{key}", {"text": text})
 
     def _update_card(self, case_id: int, reason: str) -> None:
-        count = self._event_count(case_id)
+        count = self.book.event_count(case_id)
         self.outbox.enqueue(
             "slack_update", f"card-update:{case_id}:{count}:{reason}", {"reason": reason}, case_id
         )
-
-    def _event_count(self, case_id: int) -> int:
-        """How many events the case has: makes an outbox key unique per change of the case."""
-        return int(
-            self.db.execute(
-                "SELECT count(*) FROM case_events WHERE case_id = ?", [case_id]
-            ).fetchone()[0]
-        )
-
-    def _case(self, case_id: int) -> dict[str, Any] | None:
-        try:
-            return self.book.get(case_id)
-        except CaseNotFound:
-            return None
-
-    def _first_mention(self, case: Mapping[str, Any]) -> dict[str, Any]:
-        return self.store.mention(case["first_mention_id"])
-
-
-def reply_url(mention: Mention, reply_id: str, config: Config) -> str:
-    if mention.platform == "x":
-        return f"https://x.com/{config.x.handle}/status/{reply_id}"
-    if mention.platform == "reddit" and mention.url:
-        return f"{mention.url.rstrip('/')}/{reply_id.removeprefix('t1_')}/"
-    return ""

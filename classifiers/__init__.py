@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.config import ClassifierSettings
     from classifiers.model import TransformerClassifier
-    from classifiers.settings import ClassifierSettingsLike
 
 
-def load_classifier(settings: ClassifierSettingsLike) -> TransformerClassifier:
+def load_classifier(settings: ClassifierSettings) -> TransformerClassifier:
     """Build the shipped classifier from ``[classifier]`` settings (loads torch on first use)."""
     import torch
 

@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 import torch
 from torch import nn
 
+from bot.config import ClassifierSettings
 from bot.models import CATEGORIES, RISK_FLAGS, Classification, RiskFlag
 from classifiers.artefacts import read_meta, read_weights
 from classifiers.errors import ModelNotFound
+from classifiers.keywords import category_hits
 from classifiers.network import (
     ACTIVATION_RANGE_PREFIX,
     ComplaintNet,
@@ -29,8 +31,7 @@ from classifiers.network import (
     quiet_transformers,
     use_plain_attention,
 )
-from classifiers.rules import category_hits, risk_flags
-from classifiers.settings import ClassifierSettingsLike
+from classifiers.rules import risk_flags
 from classifiers.text import normalize
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ class InferenceGraph(nn.Module):
 class TransformerClassifier:
     """Implements ``bot.models.Classifier``: probability, category and risk flags per post."""
 
-    def __init__(self, settings: ClassifierSettingsLike, *, quantized: bool | None = None) -> None:
+    def __init__(self, settings: ClassifierSettings, *, quantized: bool | None = None) -> None:
         self.settings = settings
         model_dir = Path(settings.model_dir)
         self.meta = read_meta(model_dir)

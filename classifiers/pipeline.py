@@ -26,6 +26,7 @@ from classifiers.data import (
     load_binary_csv,
     load_labelled_posts,
 )
+from classifiers.keywords import KEYWORD_CATEGORIES
 from classifiers.model import (
     FLAG_ALARM_BUDGET,
     FLAG_THRESHOLD,
@@ -43,7 +44,6 @@ from classifiers.network import (
     activation_ranges,
     predict_features,
 )
-from classifiers.rules import KEYWORD_CATEGORIES
 from classifiers.train import TrainedModel, TrainParams, fit, params_dict, tokenize
 
 Progress = Callable[[str], None]

@@ -1,5 +1,4 @@
-"""Explainable rules: risk flags (recall first, the phrase that fired is the reason) and the
-keyword signals that feed the category head.
+"""Explainable risk flags: recall first, and the phrase that fired is the reason.
 
 Pure Python, no torch: cheap to import and to test.
 """
@@ -12,7 +11,7 @@ from collections.abc import Sequence
 from bot.models import RiskFlag
 
 
-def _compile(patterns: Sequence[str]) -> re.Pattern[str]:
+def compile_phrases(patterns: Sequence[str]) -> re.Pattern[str]:
     """One case-insensitive whole-word regex; longer patterns first so the fullest phrase wins."""
     ordered = sorted(patterns, key=len, reverse=True)
     return re.compile(r"(?<![\w])(?:" + "|".join(ordered) + r")(?![\w])", re.IGNORECASE)
@@ -332,7 +331,7 @@ CASED_FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
     "legal": (r"ADA", r"DCA", r"AG"),
 }
 
-_FLAG_REGEXES = {name: _compile(patterns) for name, patterns in FLAG_PATTERNS.items()}
+_FLAG_REGEXES = {name: compile_phrases(patterns) for name, patterns in FLAG_PATTERNS.items()}
 _CASED_REGEXES = {
     name: re.compile(r"(?<![\w])(?:" + "|".join(patterns) + r")(?![\w])")
     for name, patterns in CASED_FLAG_PATTERNS.items()
@@ -354,127 +353,3 @@ def risk_flags(text: str) -> tuple[RiskFlag, ...]:
         if found:
             flags.append(RiskFlag(name, "mentions " + ", ".join(f'"{p}"' for p in found)))
     return tuple(flags)
-
-
-# Category signals: counted per category and fed, with the sentence vector, to a linear head.
-CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "shipping_delivery": (
-        r"deliver\w*",
-        r"ship(?:ping|ped|ment|s)?",
-        r"packages?",
-        r"parcels?",
-        r"track(?:ing|ed)?",
-        r"couriers?",
-        r"arriv\w*",
-        r"dispatch\w*",
-        r"usps|ups|fedex|dhl|amazon logistics|ontrac",
-        r"in transit",
-        r"porch|doorstep|mailbox|front door",
-        r"(?:lost|missing|stolen) (?:package|parcel|order|box)",
-        r"(?:late|delayed|delay|stuck)",
-        r"where is my order|wismo|still waiting",
-        r"(?:wrong|old) address",
-        r"box",
-    ),
-    "product_quality": (
-        r"broke(?:n)?",
-        r"defect\w*",
-        r"faulty",
-        r"damaged",
-        r"cheap(?:ly)?",
-        r"quality",
-        r"stopped working|doesn'?t work|does not work|won'?t (?:turn on|charge|work)",
-        r"fell apart|falling apart|came apart",
-        r"ripped|torn|tear|hole|holes",
-        r"stitch\w*|seams?",
-        r"cracked|crack|scratched|dent(?:ed)?",
-        r"leak\w*",
-        r"(?:too )?(?:small|big|tight|loose)|sizing|size|fit(?:s)?",
-        r"fabric|material|zipper|sole|strap",
-        r"battery|charger|screen|button",
-        r"stale|expired|mou?ldy|rotten|taste[sd]?",
-        r"fake|counterfeit",
-        r"faded|shrunk|shrank|pilling",
-    ),
-    "billing_refund": (
-        r"refund\w*",
-        r"charg(?:e|ed|es|ing)",
-        r"double.?charged|overcharged|charged twice",
-        r"bill(?:ed|ing)?",
-        r"payments?|paid|pay",
-        r"money back|my money",
-        r"credit card|debit card|card|paypal|klarna|afterpay",
-        r"invoice|receipt",
-        r"price|pric(?:ing|ed)|\$\d+",
-        r"promo|coupon|discount|code",
-        r"subscription|renew(?:al|ed)?|auto.?renew",
-        r"fees?",
-        r"reimburs\w*|store credit|credit",
-        r"return(?:s|ed)?|exchange",
-        r"cancel\w*",
-    ),
-    "customer_service": (
-        r"customer (?:service|support|care)",
-        r"support",
-        r"agents?|reps?|representatives?|staff|employee",
-        r"on hold|hold",
-        r"live chat|chat",
-        r"no (?:response|reply|answer)|never (?:replied|responded|answered|heard back)",
-        r"rude|unhelpful|useless|dismissive",
-        r"ignor\w*",
-        r"emails?|e-mails?|called|calls?|phone",
-        r"hung up|hang up",
-        r"tickets?|case number",
-        r"manager|supervisor",
-        r"escalat\w*",
-        r"dm(?:s|ed)?|messag\w*",
-        r"transferred",
-    ),
-    "account_privacy": (
-        r"accounts?",
-        r"log ?in|login|logged out|sign ?in|signed out",
-        r"passwords?",
-        r"hack\w*",
-        r"locked out|lock(?:ed)?",
-        r"2fa|two.?factor|verification code|otp",
-        r"privacy|private",
-        r"personal (?:data|info|information|details)",
-        r"my data|data",
-        r"spam|unsubscribe|marketing emails?",
-        r"email address|phone number",
-        r"suspended|banned|deactivated",
-        r"profile",
-    ),
-    "website_app": (
-        r"websites?|site",
-        r"apps?|application",
-        r"checkout|check out|cart|basket",
-        r"crash\w*",
-        r"errors?|error code",
-        r"pages?|404|500",
-        r"bugs?|buggy|glitch\w*",
-        r"load(?:ing)?|loads|slow",
-        r"ios|android|iphone|browser|chrome|safari|update",
-        r"link|links|url",
-        r"search (?:bar|results?)|filter",
-        r"wishlist|notifications?",
-        r"click\w*|tap\w*|scroll\w*",
-    ),
-}
-
-_CATEGORY_REGEXES = {name: _compile(patterns) for name, patterns in CATEGORY_KEYWORDS.items()}
-KEYWORD_CATEGORIES: tuple[str, ...] = tuple(CATEGORY_KEYWORDS)
-
-
-def category_hits(text: str) -> list[float]:
-    """How many keyword phrases of each category occur (order: ``KEYWORD_CATEGORIES``)."""
-    return [float(len(regex.findall(text))) for regex in _CATEGORY_REGEXES.values()]
-
-
-def keyword_category(text: str) -> str:
-    """Category with most keyword hits, or "other": the fallback when no head is shipped."""
-    hits = category_hits(text)
-    best = max(hits)
-    if best == 0:
-        return "other"
-    return KEYWORD_CATEGORIES[hits.index(best)]

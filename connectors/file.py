@@ -14,13 +14,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from bot.connector import FetchResult, PostedReply, ReplyCheck
 from bot.errors import PermanentError, TransientError
 from bot.models import Mention
-from connectors.base import FetchResult, ReplyCheck
 
 log = logging.getLogger(__name__)
 
 BATCH_LINES = 1000
+
+
+def may_reply(mention: Mention) -> ReplyCheck:
+    """An imported post is never answered, whichever platform it came from."""
+    return ReplyCheck(False, "imported from a file: the bot never answers imported posts")
 
 
 class FileConnector:
@@ -124,13 +129,16 @@ class FileConnector:
             mentions_brand=bool(record.get("mentions_brand", False)),
         )
 
-    def can_reply(self, mention: Mention, text: str) -> ReplyCheck:
-        return ReplyCheck(False, "imported from a file: the bot never answers imported posts")
+    def may_reply(self, mention: Mention) -> ReplyCheck:
+        return may_reply(mention)
 
-    def reply(self, mention: Mention, text: str) -> str:
+    def can_reply(self, mention: Mention, text: str) -> ReplyCheck:
+        return may_reply(mention)
+
+    def reply(self, mention: Mention, text: str) -> PostedReply:
         raise PermanentError("the file connector never replies")
 
-    def find_reply(self, mention: Mention) -> str | None:
+    def find_reply(self, mention: Mention) -> PostedReply | None:
         return None
 
     def post_exists(self, mention: Mention) -> bool:

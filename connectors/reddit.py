@@ -28,9 +28,9 @@ import requests
 from praw.exceptions import PRAWException, RedditAPIException
 
 from bot.config import BrandSettings, RedditSettings
+from bot.connector import FetchResult, PostedReply, ReplyCheck
 from bot.errors import AuthError, PermanentError, RateLimited, TransientError
 from bot.models import Mention
-from connectors.base import FetchResult, ReplyCheck
 from connectors.http import RepeatRefused, single_attempt, timed_session
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,18 @@ def user_agent(app_id: str, username: str) -> str:
     except Exception:
         ours = "0"
     return f"python:{app_id}:{ours} (by /u/{username})"
+
+
+def may_reply(mention: Mention) -> ReplyCheck:
+    """Reddit sets no rule before the text exists: any post or comment may be answered."""
+    return ReplyCheck(True)
+
+
+def reply_url(mention: Mention, reply_id: str) -> str:
+    """The public URL of our comment ``reply_id`` under the mention ("" without its URL)."""
+    if not mention.url:
+        return ""
+    return f"{mention.url.rstrip('/')}/{reply_id.removeprefix('t1_')}/"
 
 
 class RedditConnector:
@@ -163,7 +175,13 @@ class RedditConnector:
             kind="comment" if is_comment else "submission",
         )
 
+    def may_reply(self, mention: Mention) -> ReplyCheck:
+        return may_reply(mention)
+
     def can_reply(self, mention: Mention, text: str) -> ReplyCheck:
+        check = may_reply(mention)
+        if not check.allowed:
+            return check
         if len(text) > MAX_COMMENT_LENGTH:
             return ReplyCheck(False, f"{len(text)} characters; Reddit allows {MAX_COMMENT_LENGTH}")
         if not text.strip():
@@ -174,7 +192,7 @@ class RedditConnector:
         kind, _, ident = fullname.partition("_")
         return self.reddit.comment(ident) if kind == "t1" else self.reddit.submission(ident)
 
-    def reply(self, mention: Mention, text: str) -> str:
+    def reply(self, mention: Mention, text: str) -> PostedReply:
         check = self.can_reply(mention, text)
         if not check.allowed:
             raise PermanentError(f"reply refused before sending: {check.reason}")
@@ -183,9 +201,9 @@ class RedditConnector:
             comment = self._call(lambda: self._thing(mention.post_id).reply(text))
         if comment is None:
             raise PermanentError("Reddit accepted the reply but returned no comment")
-        return str(comment.name)
+        return PostedReply(str(comment.name), reply_url(mention, str(comment.name)))
 
-    def find_reply(self, mention: Mention) -> str | None:
+    def find_reply(self, mention: Mention) -> PostedReply | None:
         """Our comment under the mention, among our own newest comments: unlike the
         subreddit's comment stream, ours does not scroll past it on a busy subreddit."""
 
@@ -198,8 +216,8 @@ class RedditConnector:
                     return str(comment.name)
             return None
 
-        result: str | None = self._call(scan)
-        return result
+        found: str | None = self._call(scan)
+        return None if found is None else PostedReply(found, reply_url(mention, found))
 
     def post_exists(self, mention: Mention) -> bool:
         def look() -> bool:

@@ -20,6 +20,7 @@ import requests
 import tweepy
 
 from bot.config import BrandSettings, XSettings
+from bot.connector import FetchResult, PostedReply, ReplyCheck
 from bot.errors import (
     AuthError,
     PermanentError,
@@ -27,7 +28,6 @@ from bot.errors import (
     TransientError,
 )
 from bot.models import Mention
-from connectors.base import FetchResult, ReplyCheck
 from connectors.http import route
 
 X_HOST = "https://api.twitter.com"
@@ -44,6 +44,22 @@ def weighted_length(text: str) -> int:
         from twitter_text import parse_tweet
 
     return int(parse_tweet(text).weightedLength)
+
+
+def may_reply(mention: Mention) -> ReplyCheck:
+    """X's rule: the API may answer only a post that @mentions or quotes the brand account."""
+    if not mention.mentions_brand:
+        return ReplyCheck(
+            False,
+            "X accepts API replies only to posts that @mention or quote the brand account; "
+            "this post was found by search",
+        )
+    return ReplyCheck(True)
+
+
+def reply_url(handle: str, reply_id: str) -> str:
+    """The public URL of a post by the brand account ``handle``."""
+    return f"https://x.com/{handle}/status/{reply_id}"
 
 
 class XConnector:
@@ -177,12 +193,13 @@ class XConnector:
             )
         return found, skipped
 
+    def may_reply(self, mention: Mention) -> ReplyCheck:
+        return may_reply(mention)
+
     def can_reply(self, mention: Mention, text: str) -> ReplyCheck:
-        if not mention.mentions_brand:
-            return ReplyCheck(
-                False,
-                "X accepts API replies only to posts that @mention or quote the brand account",
-            )
+        check = may_reply(mention)
+        if not check.allowed:
+            return check
         length = weighted_length(text)
         if length > MAX_WEIGHTED_LENGTH:
             return ReplyCheck(
@@ -190,7 +207,7 @@ class XConnector:
             )
         return ReplyCheck(True)
 
-    def reply(self, mention: Mention, text: str) -> str:
+    def reply(self, mention: Mention, text: str) -> PostedReply:
         check = self.can_reply(mention, text)
         if not check.allowed:
             raise PermanentError(f"reply refused before sending: {check.reason}")
@@ -199,9 +216,9 @@ class XConnector:
                 text=text, in_reply_to_tweet_id=mention.post_id, user_auth=True
             )
         )
-        return str(response.data["id"])
+        return self._posted(str(response.data["id"]))
 
-    def find_reply(self, mention: Mention) -> str | None:
+    def find_reply(self, mention: Mention) -> PostedReply | None:
         """Our reply to the mention, looked up in its conversation (recent search, 7 days).
 
         X's ``conversation_id`` is the id of the thread's first post, which a mention deep in a
@@ -217,7 +234,13 @@ class XConnector:
                 tweet_fields=["referenced_tweets"],
             )
         )
-        return next((str(p.id) for p in page.data or [] if _replied_to(p) == mention.post_id), None)
+        found_id = next(
+            (str(p.id) for p in page.data or [] if _replied_to(p) == mention.post_id), None
+        )
+        return None if found_id is None else self._posted(found_id)
+
+    def _posted(self, reply_id: str) -> PostedReply:
+        return PostedReply(reply_id, reply_url(self.settings.handle, reply_id))
 
     def post_exists(self, mention: Mention) -> bool:
         response = self._call(lambda: self.client.get_tweets([mention.post_id]))

@@ -19,7 +19,7 @@ from emulators.slack_models import (
     TEAM_ID,
     JSONDict,
     Message,
-    SlackError,
+    WebApiRefusal,
     action_for,
     interactive_elements,
     state_value,
@@ -123,9 +123,9 @@ class SlackEmulator(Emulator):
             try:
                 body = json.loads(raw or b"{}")
             except ValueError as exc:
-                raise SlackError("invalid_json") from exc
+                raise WebApiRefusal("invalid_json") from exc
             if not isinstance(body, dict):
-                raise SlackError("json_not_object")
+                raise WebApiRefusal("json_not_object")
             args.update(body)
         else:
             form = await request.post()
@@ -144,11 +144,11 @@ class SlackEmulator(Emulator):
             args.pop("token", None)
             problem = token_problem(method, token) if method != "api.test" else None
             if problem:
-                raise SlackError(problem)
+                raise WebApiRefusal(problem)
             if method == "apps.connections.open":
                 return slack_json({"ok": True, "url": self.hub.new_url()})
             result = handlers[method](args)
-        except SlackError as exc:
+        except WebApiRefusal as exc:
             return slack_json({"ok": False, "error": exc.code, **exc.extra})
         return slack_json({"ok": True, **result})
 
@@ -177,7 +177,7 @@ class SlackEmulator(Emulator):
                 workspace.chat_post_ephemeral(
                     {**body, "channel": channel.id, "user": context["user"]}
                 )
-        except SlackError as exc:
+        except WebApiRefusal as exc:
             return web.Response(status=400, text=exc.code)
         return web.Response(text="ok")
 
@@ -220,7 +220,7 @@ class SlackEmulator(Emulator):
     def _person(self, body: JSONDict) -> JSONDict:
         user = self.workspace.users.get(str(body.get("user_id", "")))
         if user is None:
-            raise SlackError("user_not_found")
+            raise WebApiRefusal("user_not_found")
         return user.payload_user()
 
     async def admin_action(self, request: web.Request) -> web.Response:
@@ -231,7 +231,7 @@ class SlackEmulator(Emulator):
             person = self._person(body)
             channel = workspace.channel(body.get("channel"))
             message = workspace.message(channel, str(body.get("message_ts", "")))
-        except SlackError as exc:
+        except WebApiRefusal as exc:
             return admin_error(exc.code, 404)
         pairs = [
             pair
@@ -247,7 +247,7 @@ class SlackEmulator(Emulator):
             action = action_for(
                 *pairs[0], None if value is None else str(value), workspace.new_ts()
             )
-        except SlackError as exc:
+        except WebApiRefusal as exc:
             return admin_error(f"{exc.code}: {exc.extra}")
         trigger = workspace.issue_trigger(person["id"])
         payload: JSONDict = {
@@ -293,7 +293,7 @@ class SlackEmulator(Emulator):
             return admin_error("no open view with that view_id or callback_id", 404)
         try:
             person = self._person(body)
-        except SlackError as exc:
+        except WebApiRefusal as exc:
             return admin_error(exc.code, 404)
         values = body.get("values") or {}
         state: JSONDict = {}
@@ -350,7 +350,7 @@ class SlackEmulator(Emulator):
         try:
             person = self._person(body)
             channel = self.workspace.channel(body.get("channel", "general"))
-        except SlackError as exc:
+        except WebApiRefusal as exc:
             return admin_error(exc.code, 404)
         command = str(body.get("command", ""))
         if not command.startswith("/"):
@@ -432,7 +432,7 @@ class SlackEmulator(Emulator):
         try:
             person = self._person(body)
             channel = self.workspace.channel(body.get("channel"))
-        except SlackError as exc:
+        except WebApiRefusal as exc:
             return admin_error(exc.code, 404)
         text = str(body.get("text", ""))
         thread_ts = body.get("thread_ts") or None

@@ -22,9 +22,9 @@ from emulators.slack_models import (
     IdMaker,
     JSONDict,
     Message,
-    SlackError,
     User,
     UserGroup,
+    WebApiRefusal,
     check_blocks,
     decode_json_arg,
     fill_block_ids,
@@ -128,7 +128,7 @@ class Workspace:
     def channel(self, ref: Any) -> Channel:
         """A channel by id, ``#name`` or name; a user id means the bot's IM with that user."""
         if not isinstance(ref, str) or not ref:
-            raise SlackError("channel_not_found")
+            raise WebApiRefusal("channel_not_found")
         if ref in self.channels:
             return self.channels[ref]
         if ref in self.users and not self.users[ref].is_bot:
@@ -140,7 +140,7 @@ class Workspace:
         name = ref.lstrip("#")
         found = next((c for c in self.channels.values() if c.name == name and not c.is_im), None)
         if found is None:
-            raise SlackError("channel_not_found")
+            raise WebApiRefusal("channel_not_found")
         return found
 
     def message(self, channel: Channel, ts: Any) -> Message:
@@ -153,7 +153,7 @@ class Workspace:
             None,
         )
         if found is None:
-            raise SlackError("message_not_found")
+            raise WebApiRefusal("message_not_found")
         return found
 
     def issue_trigger(self, user_id: str) -> str:
@@ -171,18 +171,18 @@ class Workspace:
         blocks = None if raw_blocks in (None, "") else decode_json_arg(raw_blocks, "blocks")
         attachments = args.get("attachments")
         if not text and not blocks and not attachments:
-            raise SlackError("no_text")
+            raise WebApiRefusal("no_text")
         if blocks is not None:
             problems = check_blocks(blocks, limit)
             if problems:
-                raise SlackError(
+                raise WebApiRefusal(
                     "invalid_blocks",
                     errors=problems,
                     response_metadata={"messages": [f"[ERROR] {p}" for p in problems]},
                 )
         text = str(text or "")
         if len(text) > MAX_TEXT:
-            raise SlackError("msg_too_long")
+            raise WebApiRefusal("msg_too_long")
         return text, fill_block_ids(blocks)
 
     def post(
@@ -226,7 +226,7 @@ class Workspace:
         channel = self.channel(args.get("channel"))
         message = self.message(channel, args.get("ts"))
         if not message.bot:
-            raise SlackError("cant_update_message")
+            raise WebApiRefusal("cant_update_message")
         text, blocks = self._content(args)
         message.text = text
         if "blocks" in args:
@@ -242,7 +242,7 @@ class Workspace:
         channel = self.channel(args.get("channel"))
         message = self.message(channel, args.get("ts"))
         if not message.bot:
-            raise SlackError("cant_delete_message")
+            raise WebApiRefusal("cant_delete_message")
         message.deleted = True
         message.history.append(
             {"action": "delete", "at": self.clock(), "text": None, "blocks": None}
@@ -253,7 +253,7 @@ class Workspace:
         channel = self.channel(args.get("channel"))
         user = args.get("user")
         if user not in self.users:
-            raise SlackError("user_not_in_channel")
+            raise WebApiRefusal("user_not_in_channel")
         text, blocks = self._content(args)
         message = self.post(
             channel,
@@ -311,7 +311,7 @@ class Workspace:
         ts = args.get("ts")
         thread = [m for m in self._visible(channel) if m.ts == ts or m.thread_ts == ts]
         if not thread:
-            raise SlackError("thread_not_found")
+            raise WebApiRefusal("thread_not_found")
         return {
             "messages": [m.wire() for m in thread],
             "has_more": False,
@@ -321,7 +321,7 @@ class Workspace:
     def users_info(self, args: JSONDict) -> JSONDict:
         user = self.users.get(str(args.get("user", "")))
         if user is None:
-            raise SlackError("user_not_found")
+            raise WebApiRefusal("user_not_found")
         return {"user": user.info()}
 
     def usergroups_list(self, args: JSONDict) -> JSONDict:
@@ -330,21 +330,21 @@ class Workspace:
     def usergroups_users_list(self, args: JSONDict) -> JSONDict:
         group = self.groups.get(str(args.get("usergroup", "")))
         if group is None:
-            raise SlackError("no_such_subteam")
+            raise WebApiRefusal("no_such_subteam")
         return {"users": list(group.users)}
 
     def _check_view(self, view: Any) -> JSONDict:
         view = decode_json_arg(view, "view")
         if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
-            raise SlackError("invalid_arguments")
+            raise WebApiRefusal("invalid_arguments")
         if view["type"] == "modal":
             title = view.get("title")
             title_text = str(title.get("text", "")) if isinstance(title, dict) else ""
             if not 0 < len(title_text) <= 24:
-                raise SlackError("invalid_arguments")
+                raise WebApiRefusal("invalid_arguments")
         problems = check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
         if problems:
-            raise SlackError("invalid_arguments", response_metadata={"messages": problems})
+            raise WebApiRefusal("invalid_arguments", response_metadata={"messages": problems})
         return view
 
     def _stored_view(
@@ -378,10 +378,10 @@ class Workspace:
     def views_open(self, args: JSONDict) -> JSONDict:
         trigger = str(args.get("trigger_id", ""))
         if trigger not in self.triggers:
-            raise SlackError("invalid_trigger_id")
+            raise WebApiRefusal("invalid_trigger_id")
         issued, user_id = self.triggers[trigger]
         if self.clock() - issued > TRIGGER_LIFETIME_S:
-            raise SlackError("expired_trigger_id")
+            raise WebApiRefusal("expired_trigger_id")
         view = self._check_view(args.get("view"))
         view_id = self.ids.make("V")
         self.views[view_id] = self._stored_view(view, view_id, user_id, None)
@@ -399,9 +399,9 @@ class Workspace:
             )
         )
         if current is None:
-            raise SlackError("not_found")
+            raise WebApiRefusal("not_found")
         if args.get("hash") and args["hash"] != current["hash"]:
-            raise SlackError("hash_conflict")
+            raise WebApiRefusal("hash_conflict")
         view = self._check_view(args.get("view"))
         self.views[current["id"]] = self._stored_view(
             view, current["id"], current["_user"], current
@@ -411,7 +411,7 @@ class Workspace:
     def files_get_upload_url(self, args: JSONDict) -> JSONDict:
         filename, length = args.get("filename"), str(args.get("length", ""))
         if not filename or not length.isdigit():
-            raise SlackError("invalid_arguments")
+            raise WebApiRefusal("invalid_arguments")
         file_id = self.ids.make("F")
         key = secrets.token_urlsafe(12)
         self.uploads[key] = file_id
@@ -436,12 +436,12 @@ class Workspace:
     def files_complete_upload(self, args: JSONDict) -> JSONDict:
         entries = decode_json_arg(args.get("files", "[]"), "arguments")
         if not isinstance(entries, list) or not entries:
-            raise SlackError("invalid_arguments")
+            raise WebApiRefusal("invalid_arguments")
         shared: list[JSONDict] = []
         for entry in entries:
             record = self.files.get(str(entry.get("id", "")))
             if record is None or record["uploaded"] is None:
-                raise SlackError("file_not_found")
+                raise WebApiRefusal("file_not_found")
             record["completed"] = True
             record["title"] = entry.get("title") or record["name"]
             shared.append(file_object(record))

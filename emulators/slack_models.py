@@ -24,7 +24,7 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 
 
-class SlackError(Exception):
+class WebApiRefusal(Exception):
     """A Web API refusal: becomes ``{"ok": false, "error": code}`` with HTTP 200."""
 
     def __init__(self, code: str, **extra: Any) -> None:
@@ -240,7 +240,9 @@ def decode_json_arg(value: Any, name: str) -> Any:
         try:
             return json.loads(value)
         except ValueError as exc:
-            raise SlackError("invalid_arguments" if name == "view" else f"invalid_{name}") from exc
+            raise WebApiRefusal(
+                "invalid_arguments" if name == "view" else f"invalid_{name}"
+            ) from exc
     return value
 
 
@@ -357,7 +359,7 @@ def action_for(block: JSONDict, element: JSONDict, value: str | None, action_ts:
         if chosen is None and options and value is None:
             chosen = options[0]
         if chosen is None:
-            raise SlackError("invalid_option", value=value)
+            raise WebApiRefusal("invalid_option", value=value)
         action["selected_option"] = chosen
     elif kind == "users_select":
         action["selected_user"] = value

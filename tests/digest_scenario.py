@@ -13,6 +13,7 @@ from datetime import datetime
 
 from factories import Desk, la, mention
 
+from bot.app.wiring import REPLY_RULES
 from bot.clock import iso
 from bot.models import Classification, RiskFlag
 
@@ -49,7 +50,7 @@ def post(
     desk.store.save_classification(mention_id, verdict, iso(at))
     if not complaint:
         return 0
-    return desk.book.open_or_attach(mention_id, verdict).case_id
+    return desk.book.open_or_attach(mention_id, verdict, REPLY_RULES[platform](item)).case_id
 
 
 def act(desk: Desk, at: datetime) -> None:

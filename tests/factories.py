@@ -6,6 +6,7 @@ from datetime import datetime
 from itertools import count
 from zoneinfo import ZoneInfo
 
+from bot.app.wiring import REPLY_RULES
 from bot.cases import CaseBook
 from bot.clock import ManualClock
 from bot.config import default_config
@@ -64,4 +65,5 @@ class Desk:
 
     def open(self, item: Mention, result: Classification | None = None) -> int:
         mention_id, _ = self.store.save_mention(item, "2026-01-01T00:00:00.000000Z")
-        return self.book.open_or_attach(mention_id, result or verdict()).case_id
+        rule = REPLY_RULES[item.platform](item)
+        return self.book.open_or_attach(mention_id, result or verdict(), rule).case_id

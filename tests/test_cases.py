@@ -8,6 +8,7 @@ import pytest
 from factories import Desk, la, mention, verdict
 
 from bot.cases import STATES, TRANSITIONS
+from bot.clock import iso
 from bot.errors import CaseNotFound, IllegalTransition
 
 START = la(2026, 11, 30, 9)
@@ -20,7 +21,7 @@ def test_follow_up_from_same_author_attaches_to_the_open_case() -> None:
     other = desk.open(mention(la(2026, 11, 30, 15), author="bob"))
     assert second == first
     assert other != first
-    kinds = [event["kind"] for event in desk.book.events(first)]
+    kinds = [event.kind for event in desk.book.events(first)]
     assert kinds == ["opened", "follow_up"]
     linked = list(desk.store.db["mentions"].rows_where("case_id = ?", [first]))
     assert len(linked) == 2
@@ -32,7 +33,7 @@ def test_follow_up_after_the_window_opens_a_repeat_case() -> None:
     later = desk.open(mention(la(2026, 12, 4, 9), author="alice"))
     assert later != first
     case = desk.book.get(later)
-    assert case["repeat_complainer"] == 1 and case["priority"] == "P2"
+    assert case.repeat_complainer == 1 and case.priority == "P2"
 
 
 def test_follow_up_on_another_platform_is_a_different_case() -> None:
@@ -52,16 +53,16 @@ def test_follow_up_to_a_closed_case_opens_a_new_one() -> None:
 def test_follow_up_with_a_safety_flag_raises_priority_and_deadlines() -> None:
     desk = Desk(START)
     case_id = desk.open(mention(START, author="alice"))
-    assert desk.book.get(case_id)["priority"] == "P3"
+    assert desk.book.get(case_id).priority == "P3"
     desk.open(
         mention(la(2026, 11, 30, 10), author="alice", text="the charger caught fire"),
         verdict(0.99, "product_quality", "safety"),
     )
     case = desk.book.get(case_id)
-    assert case["priority"] == "P1"
-    assert "safety" in case["flags"]
-    assert case["ack_due_at"] == "2026-11-30T18:00:00.000000Z"  # 09:00 PST + 1 h, 24x7
-    assert [e["kind"] for e in desk.book.events(case_id)][-1] == "priority_raised"
+    assert case.priority == "P1"
+    assert "safety" in case.flags
+    assert iso(case.ack_due_at) == "2026-11-30T18:00:00.000000Z"  # 09:00 PST + 1 h, 24x7
+    assert [e.kind for e in desk.book.events(case_id)][-1] == "priority_raised"
 
 
 @pytest.mark.parametrize(
@@ -83,22 +84,22 @@ def test_priority_follows_flags_and_reach(
 ) -> None:
     desk = Desk(START)
     case_id = desk.open(mention(START, followers=followers), verdict(probability, "other", *flags))
-    assert desk.book.get(case_id)["priority"] == expected
+    assert desk.book.get(case_id).priority == expected
 
 
 def test_x_post_that_does_not_mention_the_brand_cannot_be_answered() -> None:
     desk = Desk(START)
     case_id = desk.open(mention(START, mentions_brand=False))
     case = desk.book.get(case_id)
-    assert case["can_reply"] == 0
-    assert "@mention or quote" in case["reply_block_reason"]
+    assert case.can_reply == 0
+    assert "@mention or quote" in case.reply_block_reason
 
 
 def test_clra_demand_starts_a_thirty_day_cure_clock() -> None:
     desk = Desk(START)
     text = "This is my CLRA notice under Civil Code 1782, my attorney will sue"
     case_id = desk.open(mention(START, text=text), verdict(0.9, "billing_refund", "legal"))
-    assert desk.book.get(case_id)["clra_cure_due_at"] == "2026-12-30T17:00:00.000000Z"
+    assert iso(desk.book.get(case_id).clra_cure_due_at) == "2026-12-30T17:00:00.000000Z"
 
 
 def test_happy_path_transitions_are_audited_with_their_actor() -> None:
@@ -108,10 +109,10 @@ def test_happy_path_transitions_are_audited_with_their_actor() -> None:
     desk.book.transition(case_id, "resolved", "U_LEAD", note="refund issued")
     desk.book.transition(case_id, "closed", "system")
     case = desk.book.get(case_id)
-    assert case["status"] == "closed"
-    assert case["resolution"] == "refund issued"
-    assert case["first_response_at"] and case["resolved_at"] and case["closed_at"]
-    trail = [(e["actor"], e["kind"], e["details"].get("to")) for e in desk.book.events(case_id)]
+    assert case.status == "closed"
+    assert case.resolution == "refund issued"
+    assert case.first_response_at and case.resolved_at and case.closed_at
+    trail = [(e.actor, e.kind, e.details.get("to")) for e in desk.book.events(case_id)]
     assert trail == [
         ("system", "opened", None),
         ("U_AGENT", "status", "responded"),
@@ -147,7 +148,7 @@ def test_every_illegal_transition_is_refused(source: str, target: str) -> None:
     events_before = len(desk.book.events(case_id))
     with pytest.raises(IllegalTransition, match=f"is {source}; it cannot become {target}"):
         desk.book.transition(case_id, target, "U_AGENT")
-    assert desk.book.get(case_id)["status"] == source
+    assert desk.book.get(case_id).status == source
     assert len(desk.book.events(case_id)) == events_before
 
 

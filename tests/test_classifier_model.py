@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from bot.config import ClassifierSettings
 from classifiers.data import load_labelled_posts
 from classifiers.errors import ModelNotFound
-from classifiers.settings import LocalClassifierSettings
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ def classifier() -> Iterator[object]:
     os.environ["HF_HUB_OFFLINE"] = "1"
     from classifiers import load_classifier
 
-    yield load_classifier(LocalClassifierSettings(model_dir=MODEL_DIR))
+    yield load_classifier(ClassifierSettings(model_dir=MODEL_DIR))
     if previous is None:
         os.environ.pop("HF_HUB_OFFLINE", None)
     else:
@@ -136,7 +136,7 @@ def test_missing_base_model_names_the_setting(tmp_path: Path) -> None:
     from classifiers.model import TransformerClassifier
 
     missing = tmp_path / "no-such-model"
-    settings = LocalClassifierSettings(model_dir=MODEL_DIR, base_model=str(missing))
+    settings = ClassifierSettings(model_dir=MODEL_DIR, base_model=str(missing))
     with pytest.raises(ModelNotFound) as excinfo:
         TransformerClassifier(settings)
     assert "[classifier] base_model" in str(excinfo.value)
@@ -146,7 +146,7 @@ def test_missing_base_model_names_the_setting(tmp_path: Path) -> None:
 def test_missing_model_dir_names_the_setting(tmp_path: Path) -> None:
     from classifiers.model import TransformerClassifier
 
-    settings = LocalClassifierSettings(model_dir=tmp_path / "gone")
+    settings = ClassifierSettings(model_dir=tmp_path / "gone")
     with pytest.raises(ModelNotFound, match=r"\[classifier\] model_dir"):
         TransformerClassifier(settings)
 
@@ -154,16 +154,16 @@ def test_missing_model_dir_names_the_setting(tmp_path: Path) -> None:
 @pytest.fixture
 def cli_env(classifier: object, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """A config file pointing at the shipped model; the CLI reuses the session's model."""
-    import classifiers.cli
+    import bot.app.model_cli
 
-    monkeypatch.setattr(classifiers.cli, "_classifier", lambda config: classifier)
+    monkeypatch.setattr(bot.app.model_cli, "_classifier", lambda config: classifier)
     config = tmp_path / "config.toml"
     config.write_text(f'[classifier]\nmodel_dir = "{MODEL_DIR}"\n', encoding="utf-8")
     return config
 
 
 def test_cli_classify_text_prints_verdict_category_and_flags(cli_env: Path) -> None:
-    from classifiers.cli import classify_command
+    from bot.app.model_cli import classify_command
 
     text = "@LarkspurShop my parcel never arrived and I'm filing a chargeback"
     result = CliRunner().invoke(classify_command, ["--config", str(cli_env), text])
@@ -175,7 +175,7 @@ def test_cli_classify_text_prints_verdict_category_and_flags(cli_env: Path) -> N
 
 
 def test_cli_classify_jsonl_passes_fields_through(cli_env: Path, tmp_path: Path) -> None:
-    from classifiers.cli import classify_command
+    from bot.app.model_cli import classify_command
 
     source = tmp_path / "in.jsonl"
     rows = [
@@ -201,7 +201,7 @@ def test_cli_classify_jsonl_passes_fields_through(cli_env: Path, tmp_path: Path)
 
 
 def test_cli_evaluate_json(cli_env: Path, tmp_path: Path) -> None:
-    from classifiers.cli import evaluate_command
+    from bot.app.model_cli import evaluate_command
 
     data = tmp_path / "eval.csv"
     data.write_text(
@@ -256,11 +256,11 @@ def test_training_is_seeded_and_writes_a_loadable_model(tmp_path: Path) -> None:
 
     from classifiers.model import TransformerClassifier
 
-    model = TransformerClassifier(LocalClassifierSettings(model_dir=first))
+    model = TransformerClassifier(ClassifierSettings(model_dir=first))
     (result,) = model.classify(["where is my parcel"])
     assert 0.0 <= result.complaint_probability <= 1.0
 
-    from classifiers.cli import train_command
+    from bot.app.model_cli import train_command
 
     background = tmp_path / "other.csv"
     background.write_text("text,is_complaint\n" + '"quiet tuesday",0\n' * 4, encoding="utf-8")
@@ -274,13 +274,13 @@ def test_training_is_seeded_and_writes_a_loadable_model(tmp_path: Path) -> None:
     encoder = [k for k in a if not k.startswith(("category.", "flags."))]
     assert encoder and all(torch.equal(a[k], c[k]) for k in encoder)
     assert json.loads((second / "meta.json").read_text())["heads_refit"] is True
-    assert TransformerClassifier(LocalClassifierSettings(model_dir=second)).classify(["hi"])
+    assert TransformerClassifier(ClassifierSettings(model_dir=second)).classify(["hi"])
 
 
 def test_heads_only_refit_honours_the_configured_base_model(tmp_path: Path) -> None:
     import shutil
 
-    from classifiers.cli import train_command
+    from bot.app.model_cli import train_command
 
     copy = tmp_path / "model"
     shutil.copytree(MODEL_DIR, copy, ignore=shutil.ignore_patterns("cv-fold0"))
@@ -297,7 +297,7 @@ def test_heads_only_refit_honours_the_configured_base_model(tmp_path: Path) -> N
 def test_int8_path_is_as_accurate_as_fp32_on_heldout_posts(classifier: object) -> None:
     from classifiers.model import TransformerClassifier
 
-    fp32 = TransformerClassifier(LocalClassifierSettings(model_dir=MODEL_DIR), quantized=False)
+    fp32 = TransformerClassifier(ClassifierSettings(model_dir=MODEL_DIR), quantized=False)
     posts = load_labelled_posts(split="heldout")
     texts = [p.text for p in posts]
     fast = classifier.classify(texts)  # type: ignore[attr-defined]
@@ -331,11 +331,11 @@ def test_smoothing_keeps_the_fp32_graph_and_shrinks_the_int8_error(tmp_path: Pat
 
     from classifiers.artefacts import read_weights
     from classifiers.fastpath import export_int8, smooth_matmuls
+    from classifiers.keywords import category_hits
     from classifiers.model import InferenceGraph, TransformerClassifier, shipped_activation_ranges
     from classifiers.network import pad_batch
-    from classifiers.rules import category_hits
 
-    fp32 = TransformerClassifier(LocalClassifierSettings(model_dir=MODEL_DIR), quantized=False)
+    fp32 = TransformerClassifier(ClassifierSettings(model_dir=MODEL_DIR), quantized=False)
     assert fp32.net is not None
     ranges = shipped_activation_ranges(fp32.net, read_weights(MODEL_DIR), MODEL_DIR)
     assert len(ranges) == 6 * 6  # every Linear of the six layers
@@ -370,7 +370,7 @@ def test_smoothing_keeps_the_fp32_graph_and_shrinks_the_int8_error(tmp_path: Pat
 def test_a_model_shipped_without_category_and_flag_heads_still_classifies() -> None:
     from classifiers.model import TransformerClassifier
 
-    fold_model = TransformerClassifier(LocalClassifierSettings(model_dir=MODEL_DIR / "cv-fold0"))
+    fold_model = TransformerClassifier(ClassifierSettings(model_dir=MODEL_DIR / "cv-fold0"))
     assert fold_model.category_head is None and fold_model.flag_head is None
     (injury, plain) = fold_model.classify(
         ["@LarkspurShop the kettle burned my hand", "lovely sunny day"]

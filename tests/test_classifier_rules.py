@@ -25,8 +25,9 @@ from classifiers.data import (
     stratified_folds,
 )
 from classifiers.errors import ModelNotFound, TrainingDataError
+from classifiers.keywords import keyword_category
 from classifiers.metrics import binary_scores, roc_auc
-from classifiers.rules import keyword_category, risk_flags
+from classifiers.rules import risk_flags
 from classifiers.text import normalize
 
 REPO = Path(__file__).resolve().parents[1]
@@ -221,7 +222,7 @@ def test_model_dir_without_weights_is_reported(tmp_path: Path) -> None:
 
 
 def test_importing_the_cli_does_not_import_torch() -> None:
-    code = "import sys, classifiers.cli; print('torch' in sys.modules)"
+    code = "import sys, bot.app.model_cli; print('torch' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -236,7 +237,7 @@ def test_importing_the_cli_does_not_import_torch() -> None:
 def test_classify_needs_text_or_input() -> None:
     from click.testing import CliRunner
 
-    from classifiers.cli import classify_command
+    from bot.app.model_cli import classify_command
 
     result = CliRunner().invoke(classify_command, [])
     assert result.exit_code == 2
@@ -246,7 +247,7 @@ def test_classify_needs_text_or_input() -> None:
 def test_classify_with_a_missing_model_gives_one_clear_error(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from classifiers.cli import classify_command
+    from bot.app.model_cli import classify_command
 
     config = tmp_path / "config.toml"
     config.write_text(f'[classifier]\nmodel_dir = "{tmp_path / "gone"}"\n', encoding="utf-8")
@@ -258,7 +259,7 @@ def test_classify_with_a_missing_model_gives_one_clear_error(tmp_path: Path) -> 
 
 
 def test_bad_jsonl_line_is_reported_with_its_number(tmp_path: Path) -> None:
-    from classifiers.cli import _read_jsonl
+    from bot.app.model_cli import _read_jsonl
 
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps({"text": "ok"}) + "\n\n{not json}\n", encoding="utf-8")

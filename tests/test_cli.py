@@ -14,8 +14,9 @@ import pytest
 from click.testing import CliRunner
 from factories import la, mention, verdict
 
+from bot.app.cli import cli
+from bot.app.wiring import REPLY_RULES
 from bot.cases import CaseBook
-from bot.cli import cli
 from bot.clock import ManualClock
 from bot.config import load_config
 from bot.models import Classification
@@ -70,8 +71,10 @@ def test_cases_list_and_show_as_json(config_file: Path) -> None:
     config = load_config(config_file)
     store = Store.open(config.store.path)
     book = CaseBook(store, config.policy, ManualClock(la(2026, 11, 30, 9)))
-    mention_id, _ = store.save_mention(mention(la(2026, 11, 30, 9)), "2026-11-30T17:00:00Z")
-    case_id = book.open_or_attach(mention_id, verdict(0.9, "billing_refund", "legal")).case_id
+    post = mention(la(2026, 11, 30, 9))
+    mention_id, _ = store.save_mention(post, "2026-11-30T17:00:00Z")
+    rule = REPLY_RULES[post.platform](post)
+    case_id = book.open_or_attach(mention_id, verdict(0.9, "billing_refund", "legal"), rule).case_id
     store.close()
 
     code, out, _ = run("cases", "list", "--json", "--config", str(config_file))
@@ -115,7 +118,7 @@ def test_every_command_has_help() -> None:
 
 def test_help_is_fast_and_does_not_import_torch() -> None:
     probe = (
-        "import sys, time; t = time.perf_counter(); from bot.cli import cli\n"
+        "import sys, time; t = time.perf_counter(); from bot.app.cli import cli\n"
         "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
         "assert 'torch' not in sys.modules, 'torch imported by --help'\n"
         "assert 'transformers' not in sys.modules\n"
@@ -281,7 +284,7 @@ class RecordingClassifier:
 @pytest.fixture
 def model_loads(monkeypatch: pytest.MonkeyPatch) -> list[RecordingClassifier]:
     """Every model load `classify` makes, each a RecordingClassifier (no real model)."""
-    import classifiers.cli
+    import bot.app.model_cli
 
     loads: list[RecordingClassifier] = []
 
@@ -289,7 +292,7 @@ def model_loads(monkeypatch: pytest.MonkeyPatch) -> list[RecordingClassifier]:
         loads.append(RecordingClassifier())
         return loads[-1]
 
-    monkeypatch.setattr(classifiers.cli, "_classifier", load)
+    monkeypatch.setattr(bot.app.model_cli, "_classifier", load)
     return loads
 
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from bot.clock import SystemClock
 from bot.config import default_config
+from bot.connector import PostedReply, ReplyCheck
 from bot.errors import AuthError, RateLimited, TransientError
 from bot.ingest import Ingestor
 from bot.models import Mention
+from bot.records import mention_from_row
 from bot.store import Store
-from bot.workflow import mention_from_row
-from connectors.reddit import RedditConnector, user_agent
+from connectors.reddit import RedditConnector, may_reply, reply_url, user_agent
 from emulators import Emulators
 
 SECRETS = {
@@ -136,9 +138,10 @@ def test_reply_is_a_comment_and_can_be_found_again(emu: Emulators) -> None:
     mention = mention_from_row(next(iter(store.db.table("mentions").rows)))
     assert connector.find_reply(mention) is None
     reply = connector.reply(mention, "Sorry! Please contact https://acme.example/help")
-    assert reply.startswith("t1_")
+    assert reply.id.startswith("t1_")
     posted = {p["fullname"]: p for p in emu.reddit.posts()}
-    assert posted[reply]["parent_id"] == post["fullname"]
+    assert posted[reply.id]["parent_id"] == post["fullname"]
+    assert reply.url == f"{emu.reddit_url}{posted[reply.id]['permalink']}"
     assert connector.find_reply(mention) == reply
     for n in range(120):  # a busy subreddit: our comment scrolls out of its newest 100
         emu.reddit.add_comment(post["fullname"], f"user{n}", f"same here {n}", "acme")
@@ -160,7 +163,9 @@ def test_a_slow_answer_to_a_reply_is_one_comment_and_a_transient_error(emu: Emul
     time.sleep(0.3)
     assert len(comment_posts(emu)) == 1
     assert len(our_comments(emu, parent)) == 1
-    assert connector.find_reply(mention) == comment["fullname"]
+    assert connector.find_reply(mention) == PostedReply(
+        comment["fullname"], f"{emu.reddit_url}{comment['permalink']}"
+    )
 
 
 @pytest.mark.parametrize(
@@ -187,7 +192,7 @@ def test_a_refused_token_on_a_reply_is_renewed_and_the_reply_posted_once(emu: Em
     fresh = make_connector(emu)  # its first token is fetched inside the reply, then again
     emu.reddit.fault("/api/comment", status=401)
     reply = fresh.reply(mention, "Sorry about that.")
-    assert [p["fullname"] for p in our_comments(emu, parent)] == [reply]
+    assert [p["fullname"] for p in our_comments(emu, parent)] == [reply.id]
     assert [r["status"] for r in comment_posts(emu)] == [401, 200]
     tokens = [r for r in emu.reddit.requests() if r["path"].rstrip("/") == "/api/v1/access_token"]
     assert len(tokens) == 3  # the poll's, the reply's first, and the one after the 401
@@ -225,3 +230,25 @@ def test_malformed_answer_is_transient_and_loses_nothing(emu: Emulators) -> None
 def test_user_agent_has_reddits_form() -> None:
     assert user_agent("complaintbot", "acme_support").startswith("python:complaintbot:")
     assert user_agent("complaintbot", "acme_support").endswith("(by /u/acme_support)")
+
+
+def test_may_reply_allows_every_post_and_needs_no_client() -> None:
+    """The core asks it at case opening, even when the Reddit connector is not enabled."""
+    when = datetime(2026, 11, 30, 17, tzinfo=UTC)
+    comment = Mention("reddit", "t1_c1", "jane", "jane", "acme lost it", when, kind="comment")
+    assert may_reply(comment) == ReplyCheck(True)
+    assert may_reply(Mention("reddit", "t3_p1", "kim", "kim", "acme?", when)) == ReplyCheck(True)
+    url = "https://www.reddit.com/r/acme/comments/p1/acme/"
+    assert reply_url(Mention("reddit", "t3_p1", "kim", "kim", "acme?", when, url), "t1_r9") == (
+        "https://www.reddit.com/r/acme/comments/p1/acme/r9/"
+    )
+    assert reply_url(Mention("reddit", "t3_p1", "kim", "kim", "acme?", when), "t1_r9") == ""
+
+
+def test_can_reply_checks_the_text_after_the_rule(emu: Emulators) -> None:
+    connector = make_connector(emu)
+    post = Mention("reddit", "t3_p1", "kim", "kim", "acme?", datetime(2026, 11, 30, tzinfo=UTC))
+    assert connector.may_reply(post) == connector.can_reply(post, "Sorry!") == ReplyCheck(True)
+    assert connector.can_reply(post, " ") == ReplyCheck(False, "empty reply")
+    too_long = ReplyCheck(False, "10001 characters; Reddit allows 10000")
+    assert connector.can_reply(post, "x" * 10_001) == too_long

@@ -5,15 +5,20 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.clock import SystemClock
 from bot.config import default_config
+from bot.connector import PostedReply, ReplyCheck
 from bot.errors import AuthError, PermanentError, RateLimited, TransientError
 from bot.ingest import Ingestor
+from bot.models import Mention
+from bot.records import mention_from_row
 from bot.store import Store
-from connectors.x import XConnector, weighted_length
+from connectors.x import XConnector, may_reply, reply_url, weighted_length
 from emulators import Emulators
 
 BRAND = "acme"
@@ -24,6 +29,12 @@ SECRETS = {
     "X_ACCESS_TOKEN": "1700000000000000001-access-token",
     "X_ACCESS_SECRET": "access-secret",
 }
+
+SEARCH_ONLY = ReplyCheck(
+    False,
+    "X accepts API replies only to posts that @mention or quote the brand account; "
+    "this post was found by search",
+)
 
 
 def make_connector(emu: Emulators, timeout: float = 2.0, **secrets: str) -> XConnector:
@@ -144,19 +155,20 @@ def test_reply_only_to_engaged_posts_and_within_280_weighted(emu: Emulators, x: 
     store = Store.memory()
     ingest(x, store)
     rows = {r["post_id"]: r for r in store.db.table("mentions").rows}
-    from bot.workflow import mention_from_row
-
     late, found = mention_from_row(rows[engaged]), mention_from_row(rows[searched])
     requests_before = len(emu.x.requests())
     with pytest.raises(PermanentError, match="@mention or quote"):
         x.reply(found, "Sorry!")
+    assert x.may_reply(found) == x.can_reply(found, "Sorry!") == SEARCH_ONLY
+    assert x.may_reply(late) == ReplyCheck(True)
     assert x.can_reply(late, "漢" * 141).allowed is False
     assert weighted_length("漢" * 140) == 280 and x.can_reply(late, "漢" * 140).allowed
     assert len(emu.x.requests()) == requests_before  # refused before any API call
-    reply_id = x.reply(late, "Sorry @jane, we're on it: https://acme.example/help")
+    reply = x.reply(late, "Sorry @jane, we're on it: https://acme.example/help")
     posts = {p["id"]: p for p in emu.x.posts()}
-    assert posts[reply_id]["in_reply_to"] == engaged
-    assert x.find_reply(late) == reply_id
+    assert posts[reply.id]["in_reply_to"] == engaged
+    assert reply.url == f"https://x.com/{BRAND}/status/{reply.id}"
+    assert x.find_reply(late) == reply
     assert x.find_reply(found) is None
 
 
@@ -167,13 +179,13 @@ def test_our_reply_is_found_deep_in_a_thread(emu: Emulators, x: XConnector) -> N
     deep = emu.x.add_post("@acme same here, two weeks and nothing", "jane", in_reply_to=middle)
     store = Store.memory()
     ingest(x, store)
-    from bot.workflow import mention_from_row
-
     rows = {r["post_id"]: r for r in store.db.table("mentions").rows}
     mention = mention_from_row(rows[deep])
     assert x.find_reply(mention) is None
-    reply_id = x.reply(mention, "Sorry @jane, we're looking into it.")
-    assert x.find_reply(mention) == reply_id
+    reply = x.reply(mention, "Sorry @jane, we're looking into it.")
+    assert x.find_reply(mention) == PostedReply(
+        reply.id, f"https://x.com/{BRAND}/status/{reply.id}"
+    )
     assert x.find_reply(mention_from_row(rows[middle])) is None
 
 
@@ -181,8 +193,6 @@ def test_platform_refusal_is_permanent(emu: Emulators, x: XConnector) -> None:
     post_id = emu.x.add_post("@acme broken", "jane")
     store = Store.memory()
     ingest(x, store)
-    from bot.workflow import mention_from_row
-
     mention = mention_from_row(next(iter(store.db.table("mentions").rows)))
     emu.x.fault("/2/tweets", status=403, count=1)
     with pytest.raises(PermanentError):
@@ -205,8 +215,6 @@ def test_a_reply_is_one_request_however_it_fails(emu: Emulators, fault: dict[str
     post_id = emu.x.add_post("@acme my order is late", "jane")
     store = Store.memory()
     ingest(connector, store)
-    from bot.workflow import mention_from_row
-
     mention = mention_from_row(next(iter(store.db.table("mentions").rows)))
     emu.x.fault("/2/tweets", **fault)  # type: ignore[arg-type]
     with pytest.raises(TransientError):
@@ -221,4 +229,13 @@ def test_a_reply_is_one_request_however_it_fails(emu: Emulators, fault: dict[str
     assert len(posts) == 1
     replies = [p["id"] for p in emu.x.posts() if p.get("in_reply_to") == post_id]
     assert len(replies) == (1 if fault.get("delay_s") else 0)
-    assert connector.find_reply(mention) == (replies[0] if replies else None)
+    posted = [PostedReply(r, f"https://x.com/{BRAND}/status/{r}") for r in replies]
+    assert connector.find_reply(mention) == (posted[0] if posted else None)
+
+
+def test_may_reply_needs_no_client_and_follows_the_engagement_rule() -> None:
+    """The core asks it at case opening, even when the X connector is not enabled."""
+    post = Mention("x", "1", "7", "kim", "acme is late", datetime(2026, 11, 30, 17, tzinfo=UTC))
+    assert may_reply(post) == SEARCH_ONLY
+    assert may_reply(replace(post, mentions_brand=True)) == ReplyCheck(True)
+    assert reply_url("acme", "1800") == "https://x.com/acme/status/1800"

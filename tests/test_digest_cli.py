@@ -14,8 +14,8 @@ from click.testing import CliRunner, Result
 from digest_scenario import PERSONAL, build_weeks
 from factories import Desk, la
 
+from bot.app.digest_cli import digest_command
 from bot.cases import CaseBook
-from bot.digest.cli import digest_command
 from bot.digest.weeks import Week
 from bot.store import Store
 
@@ -119,7 +119,7 @@ def test_post_sends_once_then_refuses_the_same_week(
 
     slack = FakeSlack()
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
-    monkeypatch.setattr("bot.slack.web.WebSlack", lambda token, base_url: slack)
+    monkeypatch.setattr("bot.app.slack.web.WebSlack", lambda token, base_url: slack)
     first = run(config_file, "--week", "2026-W46", "--format", "md", "--post")
     assert first.exit_code == 0, first.output
     assert first.stdout.startswith("# Complaint digest 2026-W46")

@@ -208,7 +208,7 @@ def test_slack_summary_has_arrows_breaches_themes_and_no_personal_data(desk: Des
 def test_on_the_slack_emulator_the_digest_and_its_chart_appear_once(
     emu: Emulators, desk: Desk, tmp_path: Path
 ) -> None:
-    from bot.slack.web import WebSlack
+    from bot.app.slack.web import WebSlack
 
     channel = emu.slack.add_channel("complaints-digest")
     slack = WebSlack("xoxb-emulator", emu.slack_api_url)

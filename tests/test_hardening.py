@@ -22,16 +22,15 @@ from urllib.parse import urlencode
 
 import pytest
 from slack_bolt.request import BoltRequest
-from slack_sdk import WebClient
 
+from bot.app.daemon import Daemon
+from bot.app.slack.bolt import build_app
+from bot.app.slack.web import WebSlack
 from bot.clock import ManualClock
 from bot.config import Config, default_config
-from bot.daemon import Daemon
 from bot.errors import ConfigError
 from bot.locks import DaemonLock, StoreInUse
 from bot.models import Classification, RiskFlag
-from bot.slack.app import build_app
-from bot.slack.web import WebSlack
 from bot.store import Store
 from emulators import Emulators
 
@@ -285,7 +284,7 @@ def test_a_thread_note_that_timed_out_is_not_posted_twice(
     for _ in range(6):
         clock.advance(timedelta(minutes=16))
         daemon.deliver()
-    card_ts = daemon.workflow.book.get(case_id)["slack_ts"]
+    card_ts = daemon.workflow.book.get(case_id).slack_ts
     notes = [m["text"] for m in emu.slack.messages() if m.get("thread_ts") == card_ts]
     assert len(notes) == 1 and "75%" in notes[0]
 
@@ -310,7 +309,7 @@ def test_a_replayed_escalate_click_escalates_and_alerts_once(
     daemon, _ = make_daemon(emu, tmp_path)
     daemon.run_cycle()
     case_id = daemon.store.db.execute("SELECT id FROM cases").fetchone()[0]
-    client = WebClient(token=SECRETS["SLACK_BOT_TOKEN"], base_url=emu.slack_api_url)
+    client = WebSlack(SECRETS["SLACK_BOT_TOKEN"], emu.slack_api_url)
     app = build_app(daemon.workflow, client, signing_secret=SECRETS["SLACK_SIGNING_SECRET"])
     payload = {
         "type": "block_actions",
@@ -330,13 +329,13 @@ def test_a_replayed_escalate_click_escalates_and_alerts_once(
     body = urlencode({"payload": json.dumps(payload)})
     for _ in range(3):  # the request, a redelivery, a replay within five minutes
         assert app.dispatch(BoltRequest(body=body, headers=signed(body))).status == 200
-    assert daemon.workflow.book.get(case_id)["escalation_level"] == 1
+    assert daemon.workflow.book.get(case_id).escalation_level == 1
     daemon.deliver()
     assert len(messages_in(emu, channels["escalations"])) == 1
     payload["actions"][0]["action_ts"] = "1764000009.000100"  # a second, real click
     body = urlencode({"payload": json.dumps(payload)})
     app.dispatch(BoltRequest(body=body, headers=signed(body)))
-    assert daemon.workflow.book.get(case_id)["escalation_level"] == 2
+    assert daemon.workflow.book.get(case_id).escalation_level == 2
 
 
 # --------------------------------------------- 9. two daemons on one store
@@ -414,7 +413,8 @@ def test_http_mode_serves_on_loopback_and_reports_connected(
     )
     daemon.start()
     try:
-        assert daemon.http_server.server_address == ("127.0.0.1", port)
+        assert daemon.slack_listener is not None and daemon.slack_listener.http_server is not None
+        assert daemon.slack_listener.http_server.server_address == ("127.0.0.1", port)
         assert daemon.status()["slack_connected"] is True
     finally:
         daemon.stop()

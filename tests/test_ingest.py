@@ -10,11 +10,12 @@ from pathlib import Path
 from factories import la, mention
 
 from bot.clock import ManualClock
+from bot.connector import FetchResult, PostedReply, ReplyCheck
 from bot.errors import AuthError, RateLimited, TransientError
 from bot.ingest import Ingestor
 from bot.models import Mention
 from bot.store import Store
-from connectors.base import FetchResult, ReplyCheck
+from connectors import file
 from connectors.file import FileConnector
 
 START = la(2026, 11, 30, 9)
@@ -42,13 +43,16 @@ class ScriptedConnector:
         newest = max([int(p.post_id) for p in fresh], default=seen)
         return FetchResult(mentions=fresh, cursor=str(newest), posts_read=len(fresh))
 
+    def may_reply(self, mention: Mention) -> ReplyCheck:
+        return ReplyCheck(True)
+
     def can_reply(self, mention: Mention, text: str) -> ReplyCheck:
         return ReplyCheck(True)
 
-    def reply(self, mention: Mention, text: str) -> str:
+    def reply(self, mention: Mention, text: str) -> PostedReply:
         raise NotImplementedError
 
-    def find_reply(self, mention: Mention) -> str | None:
+    def find_reply(self, mention: Mention) -> PostedReply | None:
         return None
 
     def post_exists(self, mention: Mention) -> bool:
@@ -164,3 +168,13 @@ def test_file_import_reads_lines_skips_bad_ones_and_the_brand(tmp_path: Path) ->
         handle.write(json.dumps({"id": "a3", "author": "kim", "text": "broken zip"}) + "\n")
     assert ingestor.poll(connector).new == 1
     assert connector.can_reply(Mention("file", "a1", "j", "j", "t", START), "x").allowed is False
+    assert connector.find_reply(Mention("file", "a1", "j", "j", "t", START)) is None
+
+
+def test_an_imported_post_is_never_answered() -> None:
+    """The file's rule needs no connector: the core asks it at case opening."""
+    imported = Mention("file", "a1", "j", "j", "t", START, mentions_brand=True)
+    never = ReplyCheck(False, "imported from a file: the bot never answers imported posts")
+    assert file.may_reply(imported) == never
+    connector = FileConnector(Path("unused.jsonl"))
+    assert connector.may_reply(imported) == connector.can_reply(imported, "Sorry!") == never

@@ -5,10 +5,13 @@ from __future__ import annotations
 import random
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.digest.sections import redact_quote
+from bot.models import Mention
+from bot.records import Case
 from bot.redact import (
     escape_mrkdwn,
     mask_handles,
@@ -199,23 +202,13 @@ def test_a_100_kb_post_is_quoted_as_fast_as_a_short_one() -> None:
 
 
 def card_post_text(text: str) -> str:
-    case = {
-        **dict.fromkeys(("assignee", "ack_due_at", "resolve_due_at", "approved_at")),
-        **dict.fromkeys(("approved_by", "reply_id", "reply_url", "reply_text")),
-        **dict.fromkeys(("reply_block_reason", "draft_reply", "resolution")),
-        "id": 1,
-        "platform": "x",
-        "flag_reasons": "{}",
-        "author_handle": "jane",
-        "author_followers": 10,
-        "priority": "P3",
-        "category": "delivery",
-        "status": "new",
-        "escalation_level": 0,
-        "can_reply": 1,
-    }
-    _, blocks = case_card(case, {"text": text, "url": "https://x.example/1"}, "UTC")
-    [shown] = [line for line in map(str, (b.to_dict() for b in blocks)) if "xxxxx" in line]
+    case = Case.from_row(
+        {"id": 1, "platform": "x", "author_handle": "jane", "author_followers": 10}
+        | {"priority": "P3", "category": "delivery", "status": "new", "can_reply": 1}
+    )
+    post = Mention("x", "1", "u1", "jane", text, datetime.now(UTC), "https://x.example/1")
+    _, blocks = case_card(case, post, "UTC")
+    [shown] = [line for line in map(str, blocks) if "xxxxx" in line]
     return shown
 
 

@@ -14,13 +14,13 @@ import pytest
 from test_connector_reddit import SECRETS as REDDIT_SECRETS
 from test_connector_reddit import comment_posts, our_comments
 
+from bot.app.slack.web import WebSlack
 from bot.clock import ManualClock
 from bot.config import default_config
 from bot.ingest import Ingestor
 from bot.models import Classification
 from bot.slack.delivery import SlackDelivery
 from bot.slack.port import SlackError
-from bot.slack.web import WebSlack
 from bot.store import Store
 from bot.workflow import Workflow
 from connectors.reddit import RedditConnector
@@ -73,7 +73,7 @@ def test_a_reddit_reply_whose_answer_came_late_is_found_by_the_next_attempt(
     reddit = RedditConnector(config.reddit, config.brand, REDDIT_SECRETS)
     flow = Workflow(config, store, clock, {"reddit": reddit})
     slack = WebSlack("xoxb-emulator", emu.slack_api_url)
-    worker = flow.outbox_worker(SlackDelivery(config, store, flow.book, slack).handlers())
+    worker = flow.outbox_worker(SlackDelivery(config, flow.book, slack).handlers())
 
     post = emu.reddit.add_submission("acme", "jane", "acme lost my parcel", "order 1234")
     report = Ingestor(store, clock, random.Random(0)).poll(reddit)
@@ -98,4 +98,4 @@ def test_a_reddit_reply_whose_answer_came_late_is_found_by_the_next_attempt(
     time.sleep(0.3)
     assert len(comment_posts(emu)) == 1
     assert our_comments(emu, post["fullname"]) == [comment]
-    assert flow.book.get(case_id)["reply_id"] == comment["fullname"]
+    assert flow.book.get(case_id).reply_id == comment["fullname"]

@@ -7,18 +7,17 @@ from datetime import timedelta
 import pytest
 from factories import Desk, la, mention, verdict
 
-from bot.clock import parse_iso
 from bot.errors import IllegalTransition
 
 
 def due(desk: Desk, case_id: int, column: str) -> object:
-    return parse_iso(desk.book.get(case_id)[column]).astimezone(la(2026, 1, 1).tzinfo)
+    return getattr(desk.book.get(case_id), column).astimezone(la(2026, 1, 1).tzinfo)
 
 
 def test_p3_arriving_friday_afternoon_is_due_monday_across_the_weekend() -> None:
     desk = Desk(la(2026, 12, 4, 16))
     case_id = desk.open(mention(la(2026, 12, 4, 16)))
-    assert desk.book.get(case_id)["priority"] == "P3"
+    assert desk.book.get(case_id).priority == "P3"
     assert due(desk, case_id, "ack_due_at") == la(2026, 12, 7, 11)
 
 
@@ -39,7 +38,7 @@ def test_after_hours_arrival_starts_the_clock_next_morning() -> None:
     desk = Desk(la(2026, 12, 1, 20))
     case_id = desk.open(mention(la(2026, 12, 1, 20), followers=6000))
     case = desk.book.get(case_id)
-    assert case["priority"] == "P2"
+    assert case.priority == "P2"
     assert due(desk, case_id, "ack_due_at") == la(2026, 12, 2, 11)
     # 3 business days of 9 hours from Wednesday 09:00 ends Friday 18:00.
     assert due(desk, case_id, "resolve_due_at") == la(2026, 12, 4, 18)
@@ -49,7 +48,7 @@ def test_p1_at_night_runs_around_the_clock() -> None:
     desk = Desk(la(2026, 11, 28, 2))
     case_id = desk.open(mention(la(2026, 11, 28, 2)), verdict(0.95, "product_quality", "safety"))
     case = desk.book.get(case_id)
-    assert case["priority"] == "P1"
+    assert case.priority == "P1"
     assert due(desk, case_id, "ack_due_at") == la(2026, 11, 28, 3)
     assert due(desk, case_id, "resolve_due_at") == la(2026, 11, 29, 2)
 
@@ -66,7 +65,7 @@ def test_pause_and_resume_move_deadlines_by_the_paused_business_time() -> None:
     desk.book.resume(case_id, "U_AGENT")
     assert due(desk, case_id, "ack_due_at") == la(2026, 12, 1, 13)
     assert due(desk, case_id, "resolve_due_at") == la(2026, 12, 7, 18)
-    kinds = [event["kind"] for event in desk.book.events(case_id)]
+    kinds = [event.kind for event in desk.book.events(case_id)]
     assert kinds == ["opened", "paused", "resumed"]
 
 
@@ -96,7 +95,7 @@ def test_warning_at_75_percent_then_breach_escalates_once() -> None:
     assert desk.book.mark_breached(case_id, "ack") is True
     assert desk.book.mark_breached(case_id, "ack") is False
     case = desk.book.get(case_id)
-    assert case["ack_breached"] == 1 and case["escalation_level"] == 1
+    assert case.ack_breached == 1 and case.escalation_level == 1
     assert desk.book.breached(la(2026, 11, 30, 14)) == []
 
 
@@ -129,6 +128,6 @@ def test_response_and_resolution_times_count_business_time_less_pauses() -> None
     desk.clock.set(la(2026, 12, 7, 15))
     desk.book.transition(case_id, "resolved", "U_AGENT", note="replaced")
     case = desk.book.get(case_id)
-    assert case["first_response_seconds"] == 2 * 3600
-    assert case["paused_seconds"] == 4 * 3600
-    assert case["resolution_seconds"] == 3 * 3600
+    assert case.first_response_seconds == 2 * 3600
+    assert case.paused_seconds == 4 * 3600
+    assert case.resolution_seconds == 3 * 3600

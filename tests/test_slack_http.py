@@ -16,13 +16,13 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
-from slack_sdk import WebClient
 
+from bot.app.slack.bolt import build_app
+from bot.app.slack.http import SlackHttpServer
+from bot.app.slack.web import WebSlack
 from bot.clock import SystemClock
 from bot.config import default_config
 from bot.errors import ConfigError
-from bot.slack.app import build_app
-from bot.slack.http import SlackHttpServer
 from bot.store import Store
 from bot.workflow import Workflow
 from emulators import Emulators
@@ -42,7 +42,7 @@ def signed(body: str, secret: str = SECRET, age: int = 0) -> dict[str, str]:
 
 def test_signature_is_checked_in_http_mode(emu: Emulators) -> None:
     flow = Workflow(default_config(), Store.memory(), SystemClock(), {})
-    client = WebClient(token="xoxb-http", base_url=emu.slack_api_url)
+    client = WebSlack("xoxb-http", emu.slack_api_url)
     app = build_app(flow, client, signing_secret=SECRET)
     payload = {
         "type": "block_actions",
@@ -78,7 +78,7 @@ CLICK = urlencode(
 def app(emu: Emulators, tmp_path: Path) -> App:
     # A file store: the server dispatches on its own threads.
     flow = Workflow(default_config(), Store.open(tmp_path / "bot.db"), SystemClock(), {})
-    client = WebClient(token="xoxb-http", base_url=emu.slack_api_url)
+    client = WebSlack("xoxb-http", emu.slack_api_url)
     return build_app(flow, client, signing_secret=SECRET)
 
 

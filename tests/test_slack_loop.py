@@ -15,16 +15,15 @@ from typing import Any
 
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_sdk import WebClient
 
+from bot.app.slack.bolt import build_app
+from bot.app.slack.web import WebSlack
 from bot.clock import SystemClock
 from bot.config import Config, default_config
 from bot.ingest import Ingestor
 from bot.models import Classification
 from bot.outbox import OutboxWorker
-from bot.slack.app import build_app
 from bot.slack.delivery import SlackDelivery
-from bot.slack.web import WebSlack
 from bot.store import Store
 from bot.workflow import Workflow
 from connectors.x import XConnector
@@ -72,11 +71,11 @@ class Loop:
         return case[0], card
 
     def card(self, case_id: int) -> dict[str, Any]:
-        ts = self.flow.book.get(case_id)["slack_ts"]
+        ts = self.flow.book.get(case_id).slack_ts
         return next(m for m in self.emu.slack.messages() if m["ts"] == ts)
 
     def replies_to(self, case_id: int) -> list[dict[str, Any]]:
-        post_id = self.flow.book.get(case_id)["post_id"]
+        post_id = self.flow.book.get(case_id).post_id
         return [p for p in self.emu.x.posts() if p.get("in_reply_to") == post_id]
 
     def reply_queued(self, case_id: int) -> bool:
@@ -101,10 +100,9 @@ def running_loop(emu: Emulators, tmp_path: Path) -> Iterator[Loop]:
     x = XConnector(config.x, config.brand, X_SECRETS)
     slack = WebSlack("xoxb-emulator", emu.slack_api_url)
     flow = Workflow(config, store, SystemClock(), {"x": x}, slack.group_members)
-    delivery = SlackDelivery(config, store, flow.book, slack)
+    delivery = SlackDelivery(config, flow.book, slack)
     worker = flow.outbox_worker(delivery.handlers())
-    client = WebClient(token="xoxb-emulator", base_url=emu.slack_api_url)
-    handler = SocketModeHandler(build_app(flow, client), app_token="xapp-emulator")
+    handler = SocketModeHandler(build_app(flow, slack), app_token="xapp-emulator")
     handler.connect()
     try:
         yield Loop(emu, config, store, flow, worker, x, channel)
@@ -145,7 +143,7 @@ def test_approve_posts_one_reply_and_updates_the_card(loop: Loop) -> None:
     assert "Reply posted" in str(updated["blocks"]) and "approve_reply" not in str(
         updated["blocks"]
     )
-    assert loop.flow.book.get(case_id)["status"] == "responded"
+    assert loop.flow.book.get(case_id).status == "responded"
 
 
 def test_a_click_is_acked_only_once_its_approval_is_stored(loop: Loop, tmp_path: Path) -> None:
@@ -159,7 +157,7 @@ def test_a_click_is_acked_only_once_its_approval_is_stored(loop: Loop, tmp_path:
         APPROVER, card["channel"], card["ts"], "approve_reply", wait_s=4.0
     )
     assert answer["acked"]
-    assert loop.flow.book.get(case_id)["approved_at"] is not None
+    assert loop.flow.book.get(case_id).approved_at is not None
     blocker.close()
 
 
@@ -172,7 +170,7 @@ def test_double_click_still_posts_once(loop: Loop) -> None:
     for _ in range(3):
         loop.worker.run_once()
     assert len(loop.replies_to(case_id)) == 1
-    events = [e["kind"] for e in loop.flow.book.events(case_id)]
+    events = [e.kind for e in loop.flow.book.events(case_id)]
     assert events.count("approved") == 1
 
 
@@ -234,7 +232,7 @@ def test_a_card_slack_took_before_a_crash_is_found_not_posted_twice(loop: Loop) 
     loop.worker.run_once()
     cards = [m for m in loop.emu.slack.messages() if f"card:{case_id}" in str(m["blocks"])]
     assert [m["ts"] for m in cards] == [card["ts"]]
-    assert loop.flow.book.get(case_id)["slack_ts"] == card["ts"]
+    assert loop.flow.book.get(case_id).slack_ts == card["ts"]
 
 
 def test_an_edit_sent_after_another_approval_is_refused_in_the_modal(loop: Loop) -> None:
@@ -274,7 +272,7 @@ def test_slack_outage_delivers_the_card_later_once(loop: Loop) -> None:
     loop.worker.run_once()
     cards = [m for m in loop.emu.slack.messages() if m["channel"] == loop.channel]
     assert len(cards) == 1
-    assert cards[0]["ts"] == loop.flow.book.get(outcome.case_id)["slack_ts"]
+    assert cards[0]["ts"] == loop.flow.book.get(outcome.case_id).slack_ts
     assert post_id in str(cards[0]["blocks"])
 
 
@@ -286,37 +284,35 @@ def test_crash_after_the_platform_accepted_the_reply_is_resumed_without_a_second
     wait_for(lambda: loop.reply_queued(case_id))
     [delivery] = [d for d in loop.flow.outbox.claim() if d.kind == "platform_reply"]
     case = loop.flow.book.get(case_id)
-    from bot.workflow import mention_from_row
-
-    mention = mention_from_row(loop.store.mention(case["first_mention_id"]))
-    loop.x.reply(mention, case["reply_text"])  # the platform accepted; then the process died
+    mention = loop.store.mention(case.first_mention_id).post
+    loop.x.reply(mention, case.reply_text)  # the platform accepted; then the process died
     assert delivery.resumed is False
     loop.worker.run_once()
     assert len(loop.replies_to(case_id)) == 1
-    assert loop.flow.book.get(case_id)["reply_id"] == loop.replies_to(case_id)[0]["id"]
+    assert loop.flow.book.get(case_id).reply_id == loop.replies_to(case_id)[0]["id"]
 
 
 def test_escalate_assign_dismiss_and_resolve_from_the_card(loop: Loop) -> None:
     first, card = loop.post_and_card("@acme my parcel is lost", author="ann")
     channel, ts = card["channel"], card["ts"]
     loop.emu.slack.click(APPROVER, channel, ts, "escalate")
-    wait_for(lambda: loop.flow.book.get(first)["escalation_level"] == 1)
+    wait_for(lambda: loop.flow.book.get(first).escalation_level == 1)
     loop.emu.slack.click(APPROVER, channel, ts, "assign", value=APPROVER)
-    wait_for(lambda: loop.flow.book.get(first)["assignee"] == APPROVER)
+    wait_for(lambda: loop.flow.book.get(first).assignee == APPROVER)
     loop.emu.slack.click(APPROVER, channel, ts, "resolve")
     view_id = open_view(loop, "resolve_modal")
     answer = loop.emu.slack.submit_view(APPROVER, view_id, {"note_block": {"note": " "}})
     assert "Say how it was resolved" in str(answer)
     loop.emu.slack.submit_view(APPROVER, view_id, {"note_block": {"note": "sent a new one"}})
-    wait_for(lambda: loop.flow.book.get(first)["status"] == "resolved")
+    wait_for(lambda: loop.flow.book.get(first).status == "resolved")
 
     second, card = loop.post_and_card("@acme I love your jackets, no issue at all", author="bea")
     loop.emu.slack.click(APPROVER, card["channel"], card["ts"], "dismiss")
     view_id = open_view(loop, "dismiss_modal")
     loop.emu.slack.submit_view(APPROVER, view_id, {"reason_block": {"reason": "not_a_complaint"}})
-    wait_for(lambda: loop.flow.book.get(second)["status"] == "dismissed")
+    wait_for(lambda: loop.flow.book.get(second).status == "dismissed")
 
-    kinds = [(e["actor"], e["kind"]) for e in loop.flow.book.events(first)]
+    kinds = [(e.actor, e.kind) for e in loop.flow.book.events(first)]
     assert (APPROVER, "escalated") in kinds and (APPROVER, "assigned") in kinds
     assert loop.store.db.table("labels").count == 1
     loop.worker.run_once()

@@ -7,17 +7,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from factories import la, mention, verdict
+from factories import Desk, la, mention, verdict
 
 from bot.clock import ManualClock
 from bot.config import Config, default_config
+from bot.connector import PostedReply, ReplyCheck
 from bot.errors import PermanentError, TransientError
 from bot.models import Mention
 from bot.slack.delivery import SlackDelivery
 from bot.slack.port import Blocks, PostedMessage, SlackError
 from bot.store import Store
 from bot.workflow import Workflow
-from connectors.base import ReplyCheck
 
 APPROVER, OUTSIDER = "U0APPROVER", "U0OUTSIDER"
 
@@ -90,12 +90,15 @@ class RecordingPlatform:
     def fetch(self, source: str, cursor: str | None) -> Any:
         raise NotImplementedError
 
+    def may_reply(self, mention: Mention) -> ReplyCheck:
+        return ReplyCheck(True) if mention.mentions_brand else ReplyCheck(False, "not engaged")
+
     def can_reply(self, mention: Mention, text: str) -> ReplyCheck:
         if not mention.mentions_brand:
             return ReplyCheck(False, "not engaged")
         return ReplyCheck(len(text) <= 280, None if len(text) <= 280 else "too long for X")
 
-    def reply(self, mention: Mention, text: str) -> str:
+    def reply(self, mention: Mention, text: str) -> PostedReply:
         self.replies.append((mention.post_id, text))
         if self.refuse_next is not None:
             refusal, self.refuse_next = self.refuse_next, None
@@ -105,26 +108,29 @@ class RecordingPlatform:
         if self.accept_then_crash:
             self.accept_then_crash = False
             raise TransientError("connection reset after the platform accepted the reply")
-        return reply_id
+        return PostedReply(reply_id, f"https://x.com/acme/status/{reply_id}")
 
-    def find_reply(self, mention: Mention) -> str | None:
-        return self.posted.get(mention.post_id)
+    def find_reply(self, mention: Mention) -> PostedReply | None:
+        found = self.posted.get(mention.post_id)
+        return PostedReply(found, f"https://x.com/acme/status/{found}") if found else None
 
     def post_exists(self, mention: Mention) -> bool:
         return True
 
 
-class Desk:
+class ApprovalDesk(Desk):
+    """The core desk with the approval loop on top: a workflow, a scripted platform, a Slack."""
+
     def __init__(self, config: Config | None = None) -> None:
+        super().__init__(la(2026, 11, 30, 9))
         base = config or default_config()
         slack = base.slack.__class__(**{**base.slack.__dict__, "approvers": (APPROVER,)})
         self.config = base.__class__(**{**base.__dict__, "slack": slack})
-        self.clock = ManualClock(la(2026, 11, 30, 9))
-        self.store = Store.memory()
         self.platform = RecordingPlatform()
         self.slack = MemorySlack()
         self.flow = Workflow(self.config, self.store, self.clock, {"x": self.platform})
-        delivery = SlackDelivery(self.config, self.store, self.flow.book, self.slack)
+        self.book = self.flow.book
+        delivery = SlackDelivery(self.config, self.flow.book, self.slack)
         self.worker = self.flow.outbox_worker(delivery.handlers())
 
     def case(
@@ -140,7 +146,7 @@ class Desk:
 
 
 def test_complaint_gets_a_card_with_draft_and_buttons() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     desk.drain()
     [card] = desk.slack.posts
@@ -158,18 +164,18 @@ def test_complaint_gets_a_card_with_draft_and_buttons() -> None:
     assert "Suggested reply" in str(card["blocks"]) and "Drafted by our assistant" in str(
         card["blocks"]
     )
-    assert desk.flow.book.get(case_id)["slack_ts"] == card["ts"]
+    assert desk.flow.book.get(case_id).slack_ts == card["ts"]
 
 
 def test_non_complaint_opens_no_case() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     mention_id, _ = desk.store.save_mention(mention(desk.clock.now(), text="love it"), "now")
     assert desk.flow.take_in(mention_id, verdict(0.1, "other")) is None
     assert desk.store.db.table("mentions").get(mention_id)["is_complaint"] == 0
 
 
 def test_approve_posts_exactly_one_reply_however_often_it_is_clicked() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     desk.drain()
     assert desk.flow.approve(case_id, APPROVER).ok
@@ -178,34 +184,34 @@ def test_approve_posts_exactly_one_reply_however_often_it_is_clicked() -> None:
     desk.drain()
     assert len(desk.platform.replies) == 1
     case = desk.flow.book.get(case_id)
-    assert case["status"] == "responded" and case["reply_id"] == "r1"
-    assert case["approved_by"] == APPROVER
+    assert case.status == "responded" and case.reply_id == "r1"
+    assert case.approved_by == APPROVER
     last = desk.slack.updates[-1]["blocks"]
     assert "Reply posted" in str(last) and not [
         b
         for b in last
         if b["type"] == "actions" and any(e["action_id"] == "approve_reply" for e in b["elements"])
     ]
-    kinds = [e["kind"] for e in desk.flow.book.events(case_id)]
+    kinds = [e.kind for e in desk.flow.book.events(case_id)]
     assert kinds.count("approved") == 1 and kinds.count("reply_posted") == 1
 
 
 def test_reply_accepted_but_not_recorded_is_found_not_posted_again() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     desk.drain()
     desk.platform.accept_then_crash = True
     desk.flow.approve(case_id, APPROVER)
     desk.drain()
-    assert desk.flow.book.get(case_id)["reply_id"] is None
+    assert desk.flow.book.get(case_id).reply_id is None
     desk.clock.advance(timedelta(minutes=1))
     desk.drain()
     assert len(desk.platform.replies) == 1
-    assert desk.flow.book.get(case_id)["reply_id"] == "r1"
+    assert desk.flow.book.get(case_id).reply_id == "r1"
 
 
 def test_a_reply_the_platform_will_not_take_goes_back_to_the_team() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     desk.drain()
     assert desk.flow.approve(case_id, APPROVER, text="Sorry @jane, a new one is on its way.").ok
@@ -213,21 +219,21 @@ def test_a_reply_the_platform_will_not_take_goes_back_to_the_team() -> None:
     desk.drain()
     desk.drain()
     case = desk.flow.book.get(case_id)
-    assert case["approved_at"] is None and case["reply_id"] is None
-    assert case["draft_reply"].startswith("Sorry @jane, a new one is on its way.")
+    assert case.approved_at is None and case.reply_id is None
+    assert case.draft_reply.startswith("Sorry @jane, a new one is on its way.")
     [warning] = [p for p in desk.slack.posts if p["thread_ts"]]
     assert "could not be posted" in warning["text"] and "not allowed" in warning["text"]
     assert "approve_reply" in str(desk.slack.updates[-1]["blocks"])
     assert desk.flow.approve(case_id, APPROVER).ok  # the team tries again, and it goes out
     desk.drain()
-    assert desk.flow.book.get(case_id)["reply_id"] == "r2"
+    assert desk.flow.book.get(case_id).reply_id == "r2"
     assert [text for _, text in desk.platform.replies][1].startswith("Sorry @jane, a new one")
-    kinds = [e["kind"] for e in desk.flow.book.events(case_id)]
+    kinds = [e.kind for e in desk.flow.book.events(case_id)]
     assert kinds.count("reply_failed") == 1 and kinds.count("reply_posted") == 1
 
 
 def test_a_reply_waiting_out_an_outage_is_not_posted_after_a_dismissal() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     desk.drain()
     assert desk.flow.approve(case_id, APPROVER).ok
@@ -238,8 +244,8 @@ def test_a_reply_waiting_out_an_outage_is_not_posted_after_a_dismissal() -> None
     desk.drain()
     assert len(desk.platform.replies) == 1  # only the attempt that failed
     case = desk.flow.book.get(case_id)
-    assert case["status"] == "dismissed" and case["reply_id"] is None
-    assert "reply_cancelled" in [e["kind"] for e in desk.flow.book.events(case_id)]
+    assert case.status == "dismissed" and case.reply_id is None
+    assert "reply_cancelled" in [e.kind for e in desk.flow.book.events(case_id)]
 
 
 def test_approver_group_is_read_once_a_minute_and_survives_a_slack_hiccup() -> None:
@@ -264,17 +270,17 @@ def test_approver_group_is_read_once_a_minute_and_survives_a_slack_hiccup() -> N
 
 
 def test_a_card_whose_channel_cannot_be_read_is_posted_rather_than_lost() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     desk.flow.outbox.claim()  # a crash after claiming: the card delivery resumes
     desk.slack.history_error = SlackError("missing_scope", code="missing_scope", transient=False)
     desk.drain()
     assert len(desk.slack.posts) == 1
-    assert desk.flow.book.get(case_id)["slack_ts"] == desk.slack.posts[0]["ts"]
+    assert desk.flow.book.get(case_id).slack_ts == desk.slack.posts[0]["ts"]
 
 
 def test_outsider_cannot_act_and_nothing_changes() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     for action in (
         lambda: desk.flow.approve(case_id, OUTSIDER),
@@ -285,13 +291,13 @@ def test_outsider_cannot_act_and_nothing_changes() -> None:
     ):
         result = action()
         assert not result.ok and "approvers" in result.message
-    assert [e["kind"] for e in desk.flow.book.events(case_id)] == ["opened"]
+    assert [e.kind for e in desk.flow.book.events(case_id)] == ["opened"]
     desk.drain()
     assert desk.platform.replies == []
 
 
 def test_banned_phrase_and_length_are_refused_with_the_reason() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     problem = desk.flow.check_reply_text(case_id, "We'll refund you if you delete this tweet")
     assert problem is not None and "delete this tweet" in problem
@@ -302,7 +308,7 @@ def test_banned_phrase_and_length_are_refused_with_the_reason() -> None:
 
 
 def test_search_only_x_post_gets_no_approve_button() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case(text="acme lost it", mentions_brand=False)
     desk.drain()
     actions = next(b for b in desk.slack.posts[0]["blocks"] if b["type"] == "actions")
@@ -313,7 +319,7 @@ def test_search_only_x_post_gets_no_approve_button() -> None:
 
 
 def test_risk_flag_alerts_the_escalation_channel_once() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     desk.case(text="@acme the heater caught fire", flags=("safety",))
     desk.drain()
     desk.drain()
@@ -322,7 +328,7 @@ def test_risk_flag_alerts_the_escalation_channel_once() -> None:
 
 
 def test_outside_text_reaches_slack_inert_and_masked() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     desk.case(text="<!channel> <https://evil.example|bank> mail me at jane@example.com")
     desk.drain()
     blocks = str(desk.slack.posts[0]["blocks"])
@@ -332,7 +338,7 @@ def test_outside_text_reaches_slack_inert_and_masked() -> None:
 
 
 def test_sla_warning_and_breach_post_once_each() -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     desk.drain()
     desk.clock.set(la(2026, 11, 30, 12))
@@ -346,13 +352,13 @@ def test_sla_warning_and_breach_post_once_each() -> None:
     breaches = [p for p in desk.slack.posts if "breached" in p["text"]]
     assert len(threads) == 1 and "75%" in threads[0]["text"]
     assert len(breaches) == 1 and breaches[0]["channel"] == "#complaints-escalations"
-    assert desk.flow.book.get(case_id)["escalation_level"] == 1
+    assert desk.flow.book.get(case_id).escalation_level == 1
 
 
 def test_slack_rate_limit_delivers_the_card_later_once() -> None:
     from bot.slack.port import SlackError
 
-    desk = Desk()
+    desk = ApprovalDesk()
     desk.slack.fail_next.append(
         SlackError("ratelimited", code="ratelimited", retry_after=30, transient=True)
     )
@@ -368,10 +374,10 @@ def test_slack_rate_limit_delivers_the_card_later_once() -> None:
 
 @pytest.mark.parametrize("reason", ["not_a_complaint", "spam", "duplicate"])
 def test_dismiss_closes_and_labels(reason: str) -> None:
-    desk = Desk()
+    desk = ApprovalDesk()
     case_id = desk.case()
     assert desk.flow.dismiss(case_id, APPROVER, reason).ok
-    assert desk.flow.book.get(case_id)["status"] == "dismissed"
+    assert desk.flow.book.get(case_id).status == "dismissed"
     labels = desk.store.db.table("labels").count
     assert labels == (0 if reason == "duplicate" else 1)
     assert not desk.flow.dismiss(case_id, APPROVER, reason).ok

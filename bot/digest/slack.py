@@ -25,7 +25,6 @@ from bot.digest.store import (
     POSTED,
     POSTING,
     claim_week,
-    create_digest_schema,
     posted_record,
     record_step,
 )
@@ -55,7 +54,6 @@ def post_weekly_digest(store: Store, config: Config, slack: SlackPort, clock: Cl
     from bot.digest.build import build_digest
     from bot.digest.chart import render_chart
 
-    create_digest_schema(store.db)
     now = clock.now()
     week = Week.last_complete(now, config.digest.timezone)
     if now < posting_time(config, week):
@@ -75,7 +73,6 @@ def post_digest(
     store: Store, digest: dict[str, Any], chart: bytes, slack: SlackPort, channel: str, clock: Clock
 ) -> bool:
     """Send the summary, then the chart into the channel Slack named; False if the week is taken."""
-    create_digest_schema(store.db)
     week = digest["week"]
     record = claim_week(store, week, iso(clock.now()))
     if record is None:

@@ -1,38 +1,41 @@
-"""Case cards and modals in Block Kit, built with slack_sdk's models so Slack's limits are checked.
+"""Case cards and modals as plain Block Kit JSON, built by ``bot.slack.blocks``, which checks
+the Slack limits they could reach.
 
 Every piece of outside text (the post, the author's handle, the draft) is
 PII-masked and escaped before it reaches mrkdwn, so a post cannot ping
-``<!channel>`` or forge a link.
+``<!channel>`` or forge a link. Escaping can make a text longer than Slack takes (``&`` is
+five characters as ``&amp;``), so each section of outside text is cut to fit.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import datetime
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
-    RadioButtonsElement,
-    SectionBlock,
-    UserSelectElement,
-)
-from slack_sdk.models.views import View
-
-from bot.cases import DISMISS_REASONS
-from bot.clock import local_label, parse_iso
+from bot.cases import DISMISS_REASONS, Case
+from bot.clock import local_label
+from bot.models import Mention
 from bot.redact import escape_mrkdwn, mask_personal_data, mask_start
+from bot.slack.blocks import (
+    HEADER_TEXT_LIMIT,
+    INPUT_VALUE_LIMIT,
+    VIEW_TEXT_LIMIT,
+    Json,
+    actions,
+    button,
+    context,
+    divider,
+    fit_mrkdwn,
+    header,
+    input_block,
+    modal,
+    mrkdwn,
+    option,
+    plain_text_input,
+    radio_buttons,
+    section,
+    users_select,
+)
 
 POST_TEXT_LIMIT = 600
 PLATFORM_NAMES = {"x": "X", "reddit": "Reddit", "file": "import"}
@@ -64,52 +67,48 @@ def link(url: str, label: str) -> str:
     return f"<{url}|{label}>" if SAFE_URL.match(url or "") else label
 
 
-def _when(value: str | None, zone: str) -> str:
+def _when(value: datetime | None, zone: str) -> str:
     if not value:
         return "—"
-    return local_label(parse_iso(value), zone)
+    return local_label(value, zone)
 
 
-def case_card(
-    case: Mapping[str, Any], mention: Mapping[str, Any], timezone: str
-) -> tuple[str, list[Block]]:
+def _text_section(text: str) -> Json:
+    """A section of mrkdwn shown as written (no auto-linking), cut to Slack's limit."""
+    return section(mrkdwn(fit_mrkdwn(text), verbatim=True))
+
+
+def case_card(case: Case, mention: Mention, timezone: str) -> tuple[str, list[Json]]:
     """The card for a case in its current state: (fallback text, blocks)."""
-    platform = PLATFORM_NAMES.get(case["platform"], case["platform"])
-    flags: dict[str, str] = json.loads(case["flag_reasons"] or "{}")
-    handle = outside_text(case["author_handle"] or "unknown")
-    followers = case["author_followers"] or 0
-    fallback = f"Case {case['id']} ({case['priority']}, {case['category']}) on {platform}"
-    text = mention["text"] or "(post text no longer held)"
+    platform = PLATFORM_NAMES.get(case.platform, case.platform)
+    flags = case.flags
+    handle = outside_text(case.author_handle or "unknown")
+    followers = case.author_followers
+    fallback = f"Case {case.id} ({case.priority}, {case.category}) on {platform}"
+    text = mention.text or "(post text no longer held)"
     # Masked before it is cut, so the cut cannot split an email and leave half of it showing.
     masked = mask_start(text, POST_TEXT_LIMIT)
     post = escape_mrkdwn(masked[:POST_TEXT_LIMIT])
     if len(masked) > POST_TEXT_LIMIT:
-        post += f"… ({link(mention['url'], 'read the whole post')})"
-    blocks: list[Block] = [
-        HeaderBlock(
-            block_id=f"{CARD_BLOCK_PREFIX}{case['id']}",
-            text=PlainTextObject(text=f"{case['priority']} · Case {case['id']}"[:150]),
+        post += f"… ({link(mention.url, 'read the whole post')})"
+    blocks: list[Json] = [
+        header(
+            block_id=f"{CARD_BLOCK_PREFIX}{case.id}",
+            text=f"{case.priority} · Case {case.id}"[:HEADER_TEXT_LIMIT],
         ),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*@{handle}* ({followers:,} followers) on {platform} · "
-                f"{link(mention['url'], 'open the post')}",
-                verbatim=True,
-            )
+        _text_section(
+            f"*@{handle}* ({followers:,} followers) on {platform} · "
+            f"{link(mention.url, 'open the post')}"
         ),
-        SectionBlock(text=MarkdownTextObject(text=_quote(post), verbatim=True)),
-        SectionBlock(
+        _text_section(_quote(post)),
+        section(
             fields=[
-                MarkdownTextObject(text=f"*Category*\n{case['category']}"),
-                MarkdownTextObject(text=f"*Priority*\n{case['priority']}"),
-                MarkdownTextObject(
-                    text=f"*First response due*\n{_when(case['ack_due_at'], timezone)}"
-                ),
-                MarkdownTextObject(
-                    text=f"*Resolution due*\n{_when(case['resolve_due_at'], timezone)}"
-                ),
-                MarkdownTextObject(text=f"*Status*\n{case['status']}"),
-                MarkdownTextObject(text=f"*Escalation*\nlevel {case['escalation_level']}"),
+                mrkdwn(f"*Category*\n{case.category}"),
+                mrkdwn(f"*Priority*\n{case.priority}"),
+                mrkdwn(f"*First response due*\n{_when(case.ack_due_at, timezone)}"),
+                mrkdwn(f"*Resolution due*\n{_when(case.resolve_due_at, timezone)}"),
+                mrkdwn(f"*Status*\n{case.status}"),
+                mrkdwn(f"*Escalation*\nlevel {case.escalation_level}"),
             ]
         ),
     ]
@@ -118,8 +117,8 @@ def case_card(
             f"{FLAG_ICONS.get(name, ':warning:')} *{name}*: {outside_text(reason)}"
             for name, reason in flags.items()
         ]
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines), verbatim=True)))
-    blocks.append(DividerBlock())
+        blocks.append(_text_section("\n".join(lines)))
+    blocks.append(divider())
     blocks += _reply_part(case)
     blocks += _state_part(case, timezone)
     return fallback, blocks
@@ -129,105 +128,86 @@ def _quote(text: str) -> str:
     return "\n".join("> " + line if line else ">" for line in text.splitlines() or [""])
 
 
-def _reply_part(case: Mapping[str, Any]) -> list[Block]:
-    if case["reply_id"]:
-        label = link(case["reply_url"] or "", "view the reply")
+def _reply_part(case: Case) -> list[Json]:
+    if case.reply_id:
+        label = link(case.reply_url or "", "view the reply")
         return [
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*Reply posted* ({label})\n{_quote(outside_text(case['reply_text']))}",
-                    verbatim=True,
-                )
+            _text_section(
+                f"*Reply posted* ({label})\n{_quote(outside_text(case.reply_text or ''))}"
             )
         ]
-    if case["approved_at"]:
+    if case.approved_at:
         return [
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*Approved reply (posting…)*\n{_quote(outside_text(case['reply_text']))}",
-                    verbatim=True,
-                )
+            _text_section(
+                f"*Approved reply (posting…)*\n{_quote(outside_text(case.reply_text or ''))}"
             )
         ]
-    if not case["can_reply"]:
+    if not case.can_reply:
         return [
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=":no_entry: No public reply: "
-                        + outside_text(case["reply_block_reason"] or "")
+            context(
+                [
+                    mrkdwn(
+                        ":no_entry: No public reply: " + outside_text(case.reply_block_reason or "")
                     )
                 ]
             )
         ]
-    return [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*Suggested reply*\n{_quote(outside_text(case['draft_reply'] or ''))}",
-                verbatim=True,
-            )
-        )
-    ]
+    return [_text_section(f"*Suggested reply*\n{_quote(outside_text(case.draft_reply or ''))}")]
 
 
-def _state_part(case: Mapping[str, Any], timezone: str) -> list[Block]:
+def _state_part(case: Case, timezone: str) -> list[Json]:
     notes = []
-    if case["approved_by"]:
-        notes.append(f"Approved by <@{case['approved_by']}> {_when(case['approved_at'], timezone)}")
-    if case["assignee"]:
-        notes.append(f"Assigned to <@{case['assignee']}>")
-    if case["status"] in ("resolved", "closed", "dismissed"):
-        notes.append(f"Case {case['status']}")
-    if case["resolution"]:
-        notes.append(f"Resolution: {outside_text(case['resolution'])}")
-    blocks: list[Block] = []
+    if case.approved_by:
+        notes.append(f"Approved by <@{case.approved_by}> {_when(case.approved_at, timezone)}")
+    if case.assignee:
+        notes.append(f"Assigned to <@{case.assignee}>")
+    if case.status in ("resolved", "closed", "dismissed"):
+        notes.append(f"Case {case.status}")
+    if case.resolution:
+        notes.append(f"Resolution: {outside_text(case.resolution)}")
+    blocks: list[Json] = []
     if notes:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes))]))
+        blocks.append(context([mrkdwn(" · ".join(notes))]))
     buttons = _buttons(case)
     if buttons:
-        blocks.append(ActionsBlock(block_id=f"{CASE_BLOCK_PREFIX}{case['id']}", elements=buttons))
+        blocks.append(actions(buttons, block_id=f"{CASE_BLOCK_PREFIX}{case.id}"))
     return blocks
 
 
-def _buttons(case: Mapping[str, Any]) -> Sequence[Any]:
-    if case["status"] not in ("new", "responded"):
+def _buttons(case: Case) -> list[Json]:
+    if case.status not in ("new", "responded"):
         return []
-    value = str(case["id"])
-    elements: list[Any] = []
-    if case["can_reply"] and not case["approved_at"]:
+    value = str(case.id)
+    elements: list[Json] = []
+    if case.can_reply and not case.approved_at:
         elements += [
-            ButtonElement(
-                text="Approve reply", action_id="approve_reply", value=value, style="primary"
-            ),
-            ButtonElement(text="Edit reply", action_id="edit_reply", value=value),
+            button("Approve reply", action_id="approve_reply", value=value, style="primary"),
+            button("Edit reply", action_id="edit_reply", value=value),
         ]
     elements += [
-        ButtonElement(text="Escalate", action_id="escalate", value=value),
-        ButtonElement(text="Dismiss", action_id="dismiss", value=value, style="danger"),
-        ButtonElement(text="Resolve", action_id="resolve", value=value),
-        UserSelectElement(
-            placeholder="Assign to…", action_id="assign", initial_user=case["assignee"] or None
-        ),
+        button("Escalate", action_id="escalate", value=value),
+        button("Dismiss", action_id="dismiss", value=value, style="danger"),
+        button("Resolve", action_id="resolve", value=value),
+        users_select("Assign to…", action_id="assign", initial_user=case.assignee or None),
     ]
     return elements
 
 
-def edit_modal(case: Mapping[str, Any]) -> View:
-    draft = case["draft_reply"] or ""
-    return View(
-        type="modal",
+def edit_modal(case: Case) -> Json:
+    draft = case.draft_reply or ""
+    return modal(
         callback_id=EDIT_MODAL,
-        private_metadata=str(case["id"]),
-        title=PlainTextObject(text=f"Edit reply · {case['id']}"[:24]),
-        submit=PlainTextObject(text="Approve & post"),
-        close=PlainTextObject(text="Cancel"),
+        private_metadata=str(case.id),
+        title=f"Edit reply · {case.id}"[:VIEW_TEXT_LIMIT],
+        submit="Approve & post",
+        close="Cancel",
         blocks=[
-            InputBlock(
-                block_id=REPLY_BLOCK,
-                label=PlainTextObject(text="Reply (posted publicly once approved)"),
-                element=PlainTextInputElement(
-                    action_id=REPLY_INPUT, multiline=True, initial_value=draft[:3000]
+            input_block(
+                "Reply (posted publicly once approved)",
+                plain_text_input(
+                    action_id=REPLY_INPUT, multiline=True, initial_value=draft[:INPUT_VALUE_LIMIT]
                 ),
+                block_id=REPLY_BLOCK,
             )
         ],
     )
@@ -240,35 +220,25 @@ DISMISS_LABELS = {
 }
 
 
-def _one_input_modal(
-    callback_id: str, case_id: int, title: str, submit: str, block: InputBlock
-) -> View:
-    return View(
-        type="modal",
+def _one_input_modal(callback_id: str, case_id: int, title: str, submit: str, block: Json) -> Json:
+    return modal(
         callback_id=callback_id,
         private_metadata=str(case_id),
-        title=PlainTextObject(text=title[:24]),
-        submit=PlainTextObject(text=submit),
+        title=title[:VIEW_TEXT_LIMIT],
+        submit=submit,
         blocks=[block],
     )
 
 
-def dismiss_modal(case_id: int) -> View:
-    reasons = RadioButtonsElement(
-        action_id=REASON_INPUT,
-        options=[Option(value=r, label=DISMISS_LABELS[r]) for r in DISMISS_REASONS],
+def dismiss_modal(case_id: int) -> Json:
+    reasons = radio_buttons(
+        [option(DISMISS_LABELS[r], r) for r in DISMISS_REASONS], action_id=REASON_INPUT
     )
-    block = InputBlock(
-        block_id=REASON_BLOCK,
-        label=PlainTextObject(text="Why is this not a case?"),
-        element=reasons,
-    )
+    block = input_block("Why is this not a case?", reasons, block_id=REASON_BLOCK)
     return _one_input_modal(DISMISS_MODAL, case_id, f"Dismiss case {case_id}", "Dismiss", block)
 
 
-def resolve_modal(case_id: int) -> View:
-    note = PlainTextInputElement(action_id=NOTE_INPUT, multiline=True)
-    block = InputBlock(
-        block_id=NOTE_BLOCK, label=PlainTextObject(text="Resolution note"), element=note
-    )
+def resolve_modal(case_id: int) -> Json:
+    note = plain_text_input(action_id=NOTE_INPUT, multiline=True)
+    block = input_block("Resolution note", note, block_id=NOTE_BLOCK)
     return _one_input_modal(RESOLVE_MODAL, case_id, f"Resolve case {case_id}", "Resolve", block)

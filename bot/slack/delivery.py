@@ -15,14 +15,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from bot.cases import CaseBook
+from bot.cases import Case, CaseBook
 from bot.clock import iso, parse_iso
 from bot.config import Config
 from bot.errors import SetupError, TransientError
 from bot.outbox import Delivery, Handler
 from bot.slack.cards import CARD_BLOCK_PREFIX, case_card
 from bot.slack.port import HISTORY_LOOKBACK_SECONDS, PostedMessage, SlackError, SlackPort
-from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +46,8 @@ def tagged(text: str, block_id: str) -> list[dict[str, Any]]:
 
 
 class SlackDelivery:
-    def __init__(self, config: Config, store: Store, book: CaseBook, slack: SlackPort) -> None:
+    def __init__(self, config: Config, book: CaseBook, slack: SlackPort) -> None:
         self.config = config
-        self.store = store
         self.book = book
         self.slack = slack
 
@@ -83,38 +81,35 @@ class SlackDelivery:
 
         return deliver
 
-    def _render(self, case_id: int) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
+    def _render(self, case_id: int) -> tuple[Case, str, list[dict[str, Any]]]:
         case = self.book.get(case_id)
-        mention = self.store.mention(case["first_mention_id"])
-        text, blocks = case_card(case, mention, self.config.policy.timezone)
-        return case, text, [block.to_dict() for block in blocks]
+        post = self.book.first_mention(case).post
+        text, blocks = case_card(case, post, self.config.policy.timezone)
+        return case, text, blocks
 
     def post_card(self, delivery: Delivery) -> Mapping[str, Any]:
         case, text, blocks = self._render(int(delivery.case_id or 0))
-        if case["slack_ts"]:
-            return {"channel": case["slack_channel"], "ts": case["slack_ts"], "already": True}
+        if case.slack_ts:
+            return {"channel": case.slack_channel, "ts": case.slack_ts, "already": True}
         channel = self.config.slack.complaints_channel
-        block_id = f"{CARD_BLOCK_PREFIX}{case['id']}"
+        block_id = f"{CARD_BLOCK_PREFIX}{case.id}"
         posted = self._post_once(delivery, channel, text, blocks, block_id)
-        self.store.db.table("cases").update(
-            case["id"], {"slack_channel": posted.channel, "slack_ts": posted.ts}
-        )
-        self.book.record(case["id"], "system", "card_posted", channel=posted.channel, ts=posted.ts)
+        self.book.record_card(case.id, posted.channel, posted.ts)
         return {"channel": posted.channel, "ts": posted.ts}
 
     def update_card(self, delivery: Delivery) -> Mapping[str, Any]:
         case, text, blocks = self._render(int(delivery.case_id or 0))
-        if not case["slack_ts"]:
+        if not case.slack_ts or not case.slack_channel:
             raise TransientError("card not posted yet", retry_after=CARD_NOT_POSTED_RETRY_SECONDS)
-        self.slack.update_message(case["slack_channel"], case["slack_ts"], text, blocks)
-        return {"ts": case["slack_ts"], "at": iso(self.book.clock.now())}
+        self.slack.update_message(case.slack_channel, case.slack_ts, text, blocks)
+        return {"ts": case.slack_ts, "at": iso(self.book.clock.now())}
 
     def post_in_thread(self, delivery: Delivery) -> Mapping[str, Any]:
         case = self.book.get(int(delivery.case_id or 0))
-        if not case["slack_ts"]:
+        if not case.slack_ts or not case.slack_channel:
             raise TransientError("card not posted yet", retry_after=CARD_NOT_POSTED_RETRY_SECONDS)
         posted = self._post_tagged(
-            delivery, case["slack_channel"], delivery.payload["text"], thread_ts=case["slack_ts"]
+            delivery, case.slack_channel, delivery.payload["text"], thread_ts=case.slack_ts
         )
         return {"ts": posted.ts}
 

@@ -14,17 +14,19 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.app.slack.bolt import SlackListener
+from bot.app.slack.web import WebSlack
+from bot.app.wiring import REPLY_RULES, build_connector
 from bot.clock import Clock, SystemClock, iso
 from bot.config import Config
-from bot.errors import AuthError, ComplaintbotError, ConfigError
+from bot.errors import ComplaintbotError, ConfigError
 from bot.health import HealthServer, Metrics
 from bot.ingest import Ingestor
 from bot.locks import DaemonLock
 from bot.models import Classification, Classifier
 from bot.outbox import DeliveryLock
-from bot.slack.port import SlackPort
+from bot.slack.delivery import CHANNEL_KEYS, SETUP_ERRORS, SlackDelivery
 from bot.store import Store
-from bot.wiring import build_connector
 from bot.workflow import Workflow
 
 log = logging.getLogger("complaintbot.daemon")
@@ -43,7 +45,7 @@ class Daemon:
         classifier: Classifier,
         *,
         clock: Clock | None = None,
-        slack: SlackPort | None = None,
+        slack: WebSlack | None = None,
     ) -> None:
         self.config = config
         self.secrets = secrets
@@ -54,8 +56,6 @@ class Daemon:
             name: build_connector(config, name, secrets) for name in config.enabled_platforms()
         }
         if slack is None and config.slack.enabled:
-            from bot.slack.web import WebSlack
-
             slack = WebSlack(secrets["SLACK_BOT_TOKEN"], config.slack.api_base_url)
         self.slack = slack
         self.workflow = Workflow(
@@ -64,21 +64,19 @@ class Daemon:
             self.clock,
             self.connectors,
             slack.group_members if slack is not None else None,
+            reply_rules=REPLY_RULES,
         )
         slack_handlers: dict[str, Any] = {}
         lanes: dict[str, str] = {}
         if slack is not None:
-            from bot.slack.delivery import SlackDelivery
-
-            delivery = SlackDelivery(config, self.store, self.workflow.book, slack)
+            delivery = SlackDelivery(config, self.workflow.book, slack)
             slack_handlers, lanes = delivery.handlers(), delivery.lanes()
         self.worker = self.workflow.outbox_worker(slack_handlers, self._deliver_reply, lanes)
         self.ingestor = Ingestor(self.store, self.clock)
         self.metrics = Metrics()
         self.last_poll: dict[str, str] = {}
         self.scheduler: Any = None
-        self.socket_handler: Any = None
-        self.http_server: Any = None
+        self.slack_listener: SlackListener | None = None
         self.health: HealthServer | None = None
         self._daemon_lock = DaemonLock(config.store.path)
         self._outbox_lock = DeliveryLock(config.store.path)
@@ -257,12 +255,7 @@ class Daemon:
 
     def status(self) -> dict[str, Any]:
         scheduler_alive = bool(self.scheduler is not None and self.scheduler.running)
-        if self.config.slack.mode == "http":
-            slack_connected = bool(self.http_server is not None and self.http_server.listening)
-        else:
-            slack_connected = bool(
-                self.socket_handler is not None and self.socket_handler.client.is_connected()
-            )
+        slack_connected = self.slack_listener is not None and self.slack_listener.connected
         problems = self.problems()
         return {
             "ok": scheduler_alive and (self.slack is None or slack_connected) and not problems,
@@ -280,8 +273,6 @@ class Daemon:
     def revive_stranded(self) -> int:
         """Queue again the Slack messages an earlier run gave up on for a setup fault (a wrong
         channel, a bad token, the app not invited): no case is left without its card."""
-        from bot.slack.delivery import CHANNEL_KEYS, SETUP_ERRORS
-
         if self.slack is None:
             return 0
         with self.store.transaction():
@@ -360,7 +351,7 @@ class Daemon:
         log.info(
             "running: polling %s; Slack %s",
             ", ".join(self.connectors) or "nothing",
-            "connected" if self.socket_handler or self.http_server else "off",
+            "connected" if self.slack_listener is not None else "off",
         )
 
     def _start_health(self, port: int) -> HealthServer:
@@ -383,59 +374,17 @@ class Daemon:
             self.scheduler.modify_job("outbox", next_run_time=self.clock.now())
 
     def _start_slack_listener(self) -> None:
-        """Socket Mode (no public URL), or HTTP with signature checks on a threaded server."""
-        from slack_sdk import WebClient
-
-        from bot.slack.app import build_app
-        from bot.slack.web import WebSlack
-
-        if isinstance(self.slack, WebSlack):
-            client = self.slack.client
-        else:
-            client = WebClient(
-                token=self.secrets["SLACK_BOT_TOKEN"],
-                base_url=self.config.slack.api_base_url,
-                retry_handlers=[],
-            )
-        if self.config.slack.mode == "http":
-            from bot.slack.http import SlackHttpServer
-
-            app = build_app(
-                self.workflow,
-                client,
-                on_change=self.kick_outbox,
-                signing_secret=self.secrets["SLACK_SIGNING_SECRET"],
-            )
-            server = SlackHttpServer(
-                app, host=self.config.slack.http_host, port=self.config.slack.http_port
-            )
-            server.start()
-            self.http_server = server
-            log.info("Slack requests on http://%s:%s/slack/events", server.host, server.port)
-            return
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-        from slack_sdk.errors import SlackApiError
-
-        app = build_app(self.workflow, client, on_change=self.kick_outbox)
-        handler = SocketModeHandler(app, app_token=self.secrets["SLACK_APP_TOKEN"])
-        try:
-            handler.connect()
-        except SlackApiError as exc:
-            raise AuthError(
-                f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}); it must be an "
-                "app-level token (xapp-…) with the connections:write scope"
-            ) from None
-        self.socket_handler = handler
+        assert self.slack is not None
+        listener = SlackListener(
+            self.workflow, self.slack, self.config.slack, self.secrets, self.kick_outbox
+        )
+        self.slack_listener = listener
+        listener.start()
 
     def stop(self) -> list[str]:
         """Stop taking work; give running jobs a few seconds; return the names of any left."""
-        if self.socket_handler is not None:
-            try:
-                self.socket_handler.close()
-            except Exception:
-                log.warning("Socket Mode did not close cleanly")
-        if self.http_server is not None:
-            self.http_server.stop()
+        if self.slack_listener is not None:
+            self.slack_listener.stop()
         if self.health is not None:
             self.health.stop()
         if self.scheduler is None:

@@ -10,26 +10,26 @@ import importlib
 import importlib.util
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from bot.errors import ComplaintbotError, ConfigError
+from bot.app.options import config_option, reported_errors
+from bot.errors import ComplaintbotError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # name -> (module:attribute, one-line help shown in `complaintbot --help`)
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "emulators": ("emulators.cli:command", "Serve local X, Reddit and Slack emulators."),
-    "classify": ("classifiers.cli:classify_command", "Classify a post or a JSONL file."),
-    "evaluate": ("classifiers.cli:evaluate_command", "Score the classifier on a labelled CSV."),
-    "train": ("classifiers.cli:train_command", "Train the complaint classifier."),
+    "classify": ("bot.app.model_cli:classify_command", "Classify a post or a JSONL file."),
+    "evaluate": ("bot.app.model_cli:evaluate_command", "Score the classifier on a labelled CSV."),
+    "train": ("bot.app.model_cli:train_command", "Train the complaint classifier."),
     "digest": (
-        "bot.digest.cli:digest_command",
+        "bot.app.digest_cli:digest_command",
         "Print, export or post the weekly complaint digest.",
     ),
 }
@@ -79,31 +79,6 @@ def _version() -> str:
         return version("complaintbot")
     except PackageNotFoundError:
         return "unknown"
-
-
-def config_option(function: F) -> F:
-    """The ``--config PATH`` option every command shares."""
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(path_type=Path),
-        default=None,
-        help="Config file (default: $COMPLAINTBOT_CONFIG, else ./config.toml, else defaults).",
-    )(function)
-
-
-@contextmanager
-def reported_errors() -> Iterator[None]:
-    """Turn our own errors into a clear message and exit code 2, with no traceback."""
-    try:
-        yield
-    except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(problem, err=True)
-        sys.exit(2)
-    except ComplaintbotError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -170,20 +145,12 @@ def cases_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def cases_list(config_path: Path | None, status: str | None, as_json: bool) -> None:
     """List cases, newest first."""
-    from bot.cases import OPEN_STATES, case_summary
+    from bot.cases import OPEN_STATES
 
     with reported_errors():
-        store = _open_store(config_path)
-    if status == "open":
-        where, params = f"status IN ({', '.join('?' * len(OPEN_STATES))})", list(OPEN_STATES)
-    elif status:
-        where, params = "status = ?", [status]
-    else:
-        where, params = None, []
-    rows = [
-        case_summary(dict(row))
-        for row in store.db.table("cases").rows_where(where, params, order_by="id DESC")
-    ]
+        book = _open_book(config_path)
+    statuses = OPEN_STATES if status == "open" else (status,) if status else ()
+    rows = [case.as_json() for case in book.cases(statuses)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -204,16 +171,10 @@ def cases_list(config_path: Path | None, status: str | None, as_json: bool) -> N
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def cases_show(case_id: int, config_path: Path | None, as_json: bool) -> None:
     """Show one case with its full event history."""
-    from bot.cases import CaseBook, case_summary
-    from bot.clock import SystemClock
-    from bot.config import load_config
-    from bot.store import Store
-
     with reported_errors():
-        config = load_config(config_path)
-        book = CaseBook(Store.open(config.store.path), config.policy, SystemClock())
-        case = case_summary(book.get(case_id))
-        case["events"] = book.events(case_id)
+        book = _open_book(config_path)
+        case = book.get(case_id).as_json()
+        case["events"] = [event.as_json() for event in book.events(case_id)]
     if as_json:
         click.echo(json.dumps(case, indent=2))
         return
@@ -243,9 +204,9 @@ def poll_once(config_path: Path | None, platform: str | None, as_json: bool) -> 
     invited, a bad token); each is one line on stderr saying what to change, and nothing
     waiting is lost.
     """
+    from bot.app.daemon import Daemon
+    from bot.app.wiring import load_classifier, platforms_to_poll
     from bot.config import load_config, load_secrets
-    from bot.daemon import Daemon
-    from bot.wiring import load_classifier, platforms_to_poll
 
     with reported_errors():
         config = load_config(config_path)
@@ -297,10 +258,10 @@ def run(config_path: Path | None, log_level: str | None, log_json: bool) -> None
     import signal
     import threading
 
+    from bot.app.daemon import Daemon
+    from bot.app.wiring import load_classifier
     from bot.config import load_config, load_secrets
-    from bot.daemon import Daemon
     from bot.logs import setup_logging
-    from bot.wiring import load_classifier
 
     with reported_errors():
         config = load_config(config_path)
@@ -361,10 +322,10 @@ def demo(duration: float | None, auto_approve: bool, as_json: bool, db_path: Pat
     import signal
     import threading
 
+    from bot.app.demo import PROJECT_ROOT, run_demo
+    from bot.app.wiring import load_classifier
     from bot.config import default_config
-    from bot.demo import PROJECT_ROOT, run_demo
     from bot.logs import setup_logging
-    from bot.wiring import load_classifier
 
     setup_logging("WARNING")
 
@@ -393,11 +354,14 @@ def demo(duration: float | None, auto_approve: bool, as_json: bool, db_path: Pat
     click.echo("summary: " + ", ".join(f"{key} {value}" for key, value in result.items()))
 
 
-def _open_store(config_path: Path | None) -> Any:
+def _open_book(config_path: Path | None) -> Any:
+    from bot.cases import CaseBook
+    from bot.clock import SystemClock
     from bot.config import load_config
     from bot.store import Store
 
-    return Store.open(load_config(config_path).store.path)
+    config = load_config(config_path)
+    return CaseBook(Store.open(config.store.path), config.policy, SystemClock())
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import config_option, reported_errors
+from bot.app.options import config_option, reported_errors
 from bot.errors import ComplaintbotError, MissingSecret
 
 FORMAT_CHOICES = ("text", "md", "html", "json")
@@ -53,7 +53,7 @@ def digest_command(
     from bot.config import load_config
     from bot.digest.build import FutureWeek, build_digest
     from bot.digest.render import render
-    from bot.digest.store import create_digest_schema, posted_record
+    from bot.digest.store import posted_record
     from bot.digest.weeks import Week
     from bot.store import Store
 
@@ -70,7 +70,6 @@ def digest_command(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--week") from None
         store = Store.open(config.store.path)
-        create_digest_schema(store.db)
         try:
             digest = build_digest(store, config, week, clock.now())
         except FutureWeek as exc:
@@ -90,8 +89,8 @@ def digest_command(
                 raise DigestError(f"cannot write {output}: {exc.strerror}") from None
             click.echo(f"wrote {output} ({form}, week {week})", err=True)
         if post:
+            from bot.app.slack.web import WebSlack
             from bot.digest.slack import post_digest
-            from bot.slack.web import WebSlack
 
             assert chart is not None
             slack = WebSlack(token, config.slack.api_base_url)

@@ -1,28 +1,31 @@
-"""Build the edges (connectors) from validated settings; vendor modules load only when used."""
+"""Build the edges (connectors) from validated settings, and name each platform's reply rule."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bot.config import Config
+from bot.connector import Connector, ReplyCheck
 from bot.errors import ConfigError
-from bot.models import Classifier
-from connectors.base import Connector
+from bot.models import Classifier, Mention
+from connectors import file, reddit, x
+
+# Whether the bot may answer a post at all, per platform, enabled or not: the core decides
+# when it opens a case, before any text exists and without a connector or credentials.
+REPLY_RULES: dict[str, Callable[[Mention], ReplyCheck]] = {
+    "x": x.may_reply,
+    "reddit": reddit.may_reply,
+    "file": file.may_reply,
+}
 
 
 def build_connector(config: Config, platform: str, secrets: Mapping[str, str]) -> Connector:
     if platform == "x":
-        from connectors.x import XConnector
-
-        return XConnector(config.x, config.brand, secrets)
+        return x.XConnector(config.x, config.brand, secrets)
     if platform == "reddit":
-        from connectors.reddit import RedditConnector
-
-        return RedditConnector(config.reddit, config.brand, secrets)
+        return reddit.RedditConnector(config.reddit, config.brand, secrets)
     if platform == "file":
-        from connectors.file import FileConnector
-
-        return FileConnector(config.file.path, (config.x.handle, config.reddit.username))
+        return file.FileConnector(config.file.path, (config.x.handle, config.reddit.username))
     raise ConfigError([f"unknown platform {platform!r}; use x, reddit or file"])
 
 

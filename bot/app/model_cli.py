@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from bot.cli import config_option, reported_errors
+from bot.app.options import config_option, reported_errors
 from bot.errors import ComplaintbotError
 from bot.text import clean_text
 from classifiers.errors import TrainingDataError

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.app.daemon import Daemon
 from bot.config import Config, default_config
-from bot.daemon import Daemon
 from bot.models import Classifier
 
 log = logging.getLogger("complaintbot.demo")
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_POSTS = PROJECT_ROOT / "data" / "demo" / "posts.json"
 DEMO_APPROVER = "U0DEMOSTAFF"
 DEMO_SECRETS = {

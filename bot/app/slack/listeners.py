@@ -1,11 +1,11 @@
-"""slack_bolt wiring: translates Bolt's payloads into ``Workflow`` calls.
+"""What staff click, translated from Bolt's payloads into ``Workflow`` calls.
 
 Slack forgets an interaction once it is acknowledged, so an action that changes a case is
 stored first and acked after: a crash in between leaves the click unacked (Slack shows the
 person an error, so they click again; the workflow's calls are idempotent) instead of acked
 and lost. The store answers in milliseconds, well inside Slack's 3-second
 window. Actions that only open a modal ack at once. The decisions (who may approve, what
-may be posted) live in the core.
+may be posted) live in the core; replies to the person go back through ``SlackPort``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_bolt.error import BoltError
-from slack_sdk import WebClient
 
 from bot.cases import DISMISS_REASONS
-from bot.errors import AuthError
 from bot.slack.cards import (
     CASE_BLOCK_PREFIX,
     DISMISS_MODAL,
@@ -35,6 +32,7 @@ from bot.slack.cards import (
     edit_modal,
     resolve_modal,
 )
+from bot.slack.port import SlackPort
 from bot.workflow import ActionResult, Workflow
 
 log = logging.getLogger(__name__)
@@ -59,20 +57,9 @@ def case_id_of(action: dict[str, Any]) -> int:
     return int(action["value"])
 
 
-def build_app(
-    workflow: Workflow,
-    client: WebClient,
-    on_change: Callable[[], None] = lambda: None,
-    signing_secret: str | None = None,
-) -> App:
-    """A Bolt app whose listeners store a case change before they ack it."""
-    try:
-        app = App(client=client, signing_secret=signing_secret, process_before_response=False)
-    except BoltError as exc:
-        raise AuthError(
-            f"Slack refused SLACK_BOT_TOKEN ({exc}); check the token and that the app is "
-            "installed in the workspace"
-        ) from None
+def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable[[], None]) -> None:
+    """Attach a listener for every card action and modal, each storing its change before
+    it acks."""
 
     def tell(body: dict[str, Any], result: ActionResult) -> None:
         if result.repeated:
@@ -86,7 +73,7 @@ def build_app(
         )
         user = body["user"]["id"]
         if channel:
-            client.chat_postEphemeral(channel=channel, user=user, text=result.message)
+            slack.post_ephemeral(channel, user, result.message)
         else:
             log.info("refused %s: %s", user, result.message)
 
@@ -110,7 +97,7 @@ def build_app(
         if refuse_outsider(body):
             return
         case = workflow.book.get(case_id_of(action))
-        client.views_open(trigger_id=body["trigger_id"], view=edit_modal(case))
+        slack.open_view(body["trigger_id"], edit_modal(case))
 
     @app.view(EDIT_MODAL)
     def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -149,7 +136,7 @@ def build_app(
         ack()
         if refuse_outsider(body):
             return
-        client.views_open(trigger_id=body["trigger_id"], view=dismiss_modal(case_id))
+        slack.open_view(body["trigger_id"], dismiss_modal(case_id))
 
     @app.view(DISMISS_MODAL)
     def dismiss_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -171,7 +158,7 @@ def build_app(
         ack()
         if refuse_outsider(body):
             return
-        client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(case_id_of(action)))
+        slack.open_view(body["trigger_id"], resolve_modal(case_id_of(action)))
 
     @app.view(RESOLVE_MODAL)
     def resolve_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -193,5 +180,3 @@ def build_app(
         )
         ack()
         tell(body, result)
-
-    return app
