@@ -4,10 +4,6 @@
 builds them from a validated file, so adding or changing a key is one edit here.
 """
 
-# setting(), subsection(), per_name() and table() return dataclasses.field()s, which
-# ruff's RUF009 cannot see through.
-# ruff: noqa: RUF009
-
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping

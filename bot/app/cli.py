@@ -263,21 +263,26 @@ def run(config_path: Path | None, log_level: str | None, log_json: bool) -> None
     from bot.config import load_config, load_secrets
     from bot.logs import setup_logging
 
-    with reported_errors():
-        config = load_config(config_path)
-        secrets = load_secrets(config)
-    setup_logging(log_level or config.daemon.log_level, secrets.values(), as_json=log_json)
     log = logging.getLogger("complaintbot")
-    with reported_errors():
-        daemon = Daemon(config, secrets, load_classifier(config))
     stopping = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
         log.info("received %s: stopping", signal.Signals(signum).name)
         stopping.set()
 
+    # First of all: a stop asked for while the bot loads (the model takes seconds) is a
+    # clean stop, not a kill.
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    with reported_errors():
+        config = load_config(config_path)
+        secrets = load_secrets(config)
+    setup_logging(log_level or config.daemon.log_level, secrets.values(), as_json=log_json)
+    with reported_errors():
+        daemon = Daemon(config, secrets, load_classifier(config))
+    if stopping.is_set():
+        log.info("stopped before starting")
+        return
     with reported_errors():
         try:
             daemon.start()
