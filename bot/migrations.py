@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from bot.audit import seal_existing
+
 migrations = Migrations("complaintbot")
 
 
@@ -210,6 +212,57 @@ def _action_receipts(db: sqlite_utils.Database) -> None:
         {"key": str, "at": str, "actor": str}, pk="key", not_null={"at"}
     )
     db.table("action_receipts").create_index(["at"])
+
+
+@migrations(name="0006_privacy_and_audit")
+def _privacy_and_audit(db: sqlite_utils.Database) -> None:
+    """Privacy requests with their clocks and status, the request log, and the audit chain
+    over the case register and the request log (see bot/audit.py)."""
+    requests = db.table("privacy_requests")
+    for column, kind in (
+        ("requester_id", str),
+        ("status", str),
+        ("acknowledge_warn_at", str),
+        ("respond_warn_at", str),
+        ("extension_reason", str),
+        ("extended_at", str),
+        ("closed_at", str),
+        ("updated_at", str),
+    ):
+        requests.add_column(column, kind)
+    for column in (
+        "acknowledge_warned",
+        "acknowledge_breached",
+        "respond_warned",
+        "respond_breached",
+    ):
+        requests.add_column(column, int, not_null_default=0)
+    db.execute("UPDATE privacy_requests SET status = 'received' WHERE status IS NULL")
+    requests.create_index(["status", "respond_due_at"], if_not_exists=True)
+    requests.create_index(["case_id"], if_not_exists=True)
+    db.table("privacy_log").create(
+        {
+            "id": int,
+            "request_id": int,
+            "at": str,
+            "actor": str,
+            "kind": str,
+            "details": str,
+            "salt": str,
+            "content_digest": str,
+            "chain": str,
+        },
+        pk="id",
+        not_null={"request_id", "at", "actor", "kind"},
+    )
+    db.table("privacy_log").create_index(["request_id"])
+    events = db.table("case_events")
+    for column in ("salt", "content_digest", "chain"):
+        events.add_column(column, str)
+    db.table("audit_anchors").create(
+        {"log": str, "after_id": int, "chain": str, "at": str}, pk="log"
+    )
+    seal_existing(db, "case_events")
 
 
 # Covering indexes. A breakdown column leads (platform, category, priority) so that

@@ -32,6 +32,15 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "bot.app.digest_cli:digest_command",
         "Print, export or post the weekly complaint digest.",
     ),
+    "privacy": (
+        "bot.app.privacy_cli:privacy_group",
+        "Privacy requests, and export or forget what is held about a person.",
+    ),
+    "retention": (
+        "bot.app.retention_cli:retention_group",
+        "Erase what the retention schedule says is due.",
+    ),
+    "audit": ("bot.app.privacy_cli:audit_group", "Check the tamper-evident audit trail."),
 }
 
 

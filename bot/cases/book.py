@@ -1,4 +1,4 @@
-"""The case book: the one writer of the ``cases`` table.
+"""The case book: the one writer of the ``cases`` table (with ``bot.cases.sla``).
 
 Every change (open or attach, a state, an escalation, a pause, a draft, an
 approval, a posted reply or card, an SLA mark) is one transaction that also
@@ -18,7 +18,9 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.clock import Clock, iso, parse_iso
+from bot import audit
+from bot.cases.sla import SYSTEM, SlaMarks
+from bot.clock import Clock, iso
 from bot.config import PolicySettings
 from bot.connector import PostedReply, ReplyCheck
 from bot.errors import CaseNotFound, IllegalTransition
@@ -27,7 +29,6 @@ from bot.policy import SlaPolicy, priority_for
 from bot.records import OPEN_STATES, Case, CaseEvent, StoredMention
 from bot.store import Store
 
-SYSTEM = "system"
 STATES = ("new", "responded", "resolved", "closed", "dismissed")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"responded", "resolved", "dismissed"}),
@@ -40,10 +41,8 @@ TOP_ESCALATION_LEVEL = 2
 DISMISS_REASONS = ("not_a_complaint", "spam", "duplicate")
 PRIORITY_ORDER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 CLRA_DEMAND = re.compile(r"\b(1782|clra|consumers? legal remedies)", re.IGNORECASE)
+ERASED_HANDLE = "[erased]"
 DEADLINE_COLUMNS = ("ack_due_at", "ack_warn_at", "resolve_due_at", "resolve_warn_at")
-WINDOWS = ("ack", "resolve")
-
-__all__ = ["DISMISS_REASONS", "OPEN_STATES", "SYSTEM", "Case", "CaseBook", "CaseOutcome"]
 
 
 @dataclass(frozen=True)
@@ -52,16 +51,7 @@ class CaseOutcome:
     opened: bool
 
 
-@dataclass(frozen=True)
-class SlaAlert:
-    """A window of a case that has reached its warning point or its deadline."""
-
-    case_id: int
-    window: str
-    due_at: datetime
-
-
-class CaseBook:
+class CaseBook(SlaMarks):
     """Cases in the store, the policy that shapes them, and the clock that times them."""
 
     def __init__(self, store: Store, policy: PolicySettings, clock: Clock) -> None:
@@ -371,54 +361,33 @@ class CaseBook:
             self.db.table("cases").update(case_id, {"slack_channel": channel, "slack_ts": ts})
             self.record(case_id, SYSTEM, "card_posted", channel=channel, ts=ts)
 
-    # ------------------------------------------------------------------ SLA clocks
+    # ------------------------------------------------------------------ erasure
 
-    def due_for_warning(self, at: datetime | None = None) -> list[SlaAlert]:
-        """Windows that have run 75 % (policy ``warn_at``) and have not been warned about."""
-        return self._alerts("warn_at", "warned", at)
-
-    def breached(self, at: datetime | None = None) -> list[SlaAlert]:
-        """Windows past their deadline, not yet marked breached."""
-        return self._alerts("due_at", "breached", at)
-
-    def _alerts(self, instant: str, done_flag: str, at: datetime | None) -> list[SlaAlert]:
-        now = iso(at or self.clock.now())
-        alerts: list[SlaAlert] = []
-        for window, pending in (
-            ("ack", "status = 'new' AND first_response_at IS NULL"),
-            ("resolve", "status IN ('new', 'responded')"),
-        ):
-            rows = self.db.execute(
-                f"SELECT id, {window}_due_at FROM cases WHERE {pending} AND paused_at IS NULL"
-                f" AND {window}_{instant} <= ? AND {window}_{done_flag} = 0 ORDER BY id",
-                [now],
-            ).fetchall()
-            alerts += [SlaAlert(row[0], window, parse_iso(row[1])) for row in rows]
-        return alerts
-
-    def mark_warned(self, case_id: int, window: str) -> bool:
-        """Record the warning; False if another worker already did (so it is sent once)."""
-        return self._mark(case_id, window, "warned", "sla_warning")
-
-    def mark_breached(self, case_id: int, window: str) -> bool:
-        """Record the breach and escalate one level; False if it was already recorded."""
+    def anonymise(self, case_id: int, pseudonym: str, actor: str, reason: str) -> bool:
+        """Remove the person from a case (a deletion request, or retention): who they are,
+        what they wrote and what we wrote to them, in the case and in its register. The
+        figures the digest counts (times, priority, category, flags) stay. False if the case
+        was already anonymised."""
         with self.store.transaction():
-            if not self._mark(case_id, window, "breached", "sla_breach"):
+            case = self.get(case_id)
+            if case.author_handle == ERASED_HANDLE:
                 return False
-            self.escalate(case_id, SYSTEM, f"{window} deadline breached")
-        return True
-
-    def _mark(self, case_id: int, window: str, flag: str, kind: str) -> bool:
-        if window not in WINDOWS:
-            raise ValueError(f"window {window!r}; use one of {', '.join(WINDOWS)}")
-        with self.store.transaction():
-            cursor = self.db.execute(
-                f"UPDATE cases SET {window}_{flag} = 1 WHERE id = ? AND {window}_{flag} = 0",
-                [case_id],
+            self.db.table("cases").update(
+                case_id,
+                {
+                    "author_handle": ERASED_HANDLE,
+                    "author_id": pseudonym,
+                    "post_id": f"erased-{case_id}",
+                    "flag_reasons": json.dumps(dict.fromkeys(case.flags, "[erased]")),
+                    "draft_reply": None,
+                    "reply_text": None,
+                    "reply_url": None,
+                    "resolution": None,
+                    "updated_at": iso(self.clock.now()),
+                },
             )
-            if cursor.rowcount != 1:
-                return False
-            self.record(case_id, SYSTEM, kind, window=window)
+            audit.erase(self.db, "case_events", "case_id = ?", [case_id])
+            self.record(case_id, actor, "personal_data_erased", reason=reason)
         return True
 
     # ------------------------------------------------------------------ helpers
@@ -439,16 +408,10 @@ class CaseBook:
         self.db.table("cases").update(case_id, {**changes, "updated_at": iso(self.clock.now())})
 
     def record(self, case_id: int, actor: str, kind: str, **details: Any) -> None:
-        """Append one row to the case register."""
-        self.db.table("case_events").insert(
-            {
-                "case_id": case_id,
-                "at": iso(self.clock.now()),
-                "actor": actor,
-                "kind": kind,
-                "details": json.dumps(details, default=str),
-            }
-        )
+        """Append one row to the case register, chained to the one before (``bot.audit``)."""
+        row = {"case_id": case_id, "at": iso(self.clock.now()), "actor": actor, "kind": kind}
+        with self.store.transaction():
+            audit.append(self.db, "case_events", row, details)
 
 
 def _flag_columns(flags: dict[str, str]) -> dict[str, str]:
