@@ -76,6 +76,23 @@ class BusinessCalendar:
             return "company holiday"
         return _holiday_names(self.holiday_region, day.year).get(day)
 
+    def working_days_after(self, start: datetime, count: int) -> datetime:
+        """The same local time on the ``count``-th working day after ``start``'s local day
+        (the day of ``start`` itself never counts, whatever the hour). Statutory "business
+        days" (11 CCR 7021) count whole days, not opening hours."""
+        if count <= 0:
+            return to_utc(start)
+        local = to_utc(start).astimezone(self.zone)
+        day, found = local.date(), 0
+        for _ in range(_SEARCH_LIMIT_DAYS):
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                found += 1
+                if found == count:
+                    wall = datetime.combine(day, local.time(), self.zone)
+                    return wall.astimezone(UTC)
+        raise ValueError(f"no {count} working days within {_SEARCH_LIMIT_DAYS} days of {start}")
+
     def is_open(self, instant: datetime) -> bool:
         local = to_utc(instant).astimezone(self.zone)
         return self.is_working_day(local.date()) and self.opens <= local.time() < self.closes

@@ -73,6 +73,16 @@ def url(value: Any) -> str | None:
     return 'use an http:// or https:// URL, e.g. "https://api.twitter.com"'
 
 
+def page_url(value: Any) -> str | None:
+    """A page customers are sent to: required by the complaints policy, so "" is refused too."""
+    if url(value) is None:
+        return None
+    return (
+        "required: replies and the complaints policy send customers to this page; use an "
+        'http:// or https:// address, e.g. "https://example.com/help"'
+    )
+
+
 def handle(value: Any) -> str | None:
     if value == "" or re.fullmatch(r"[A-Za-z0-9_-]{1,30}", value):
         return None
@@ -179,8 +189,17 @@ def slack_mode(value: Any) -> str | None:
     return None if value in ("socket", "http") else 'use "socket" or "http"'
 
 
+PRIVACY_LOG_MIN_MONTHS = 24  # 11 CCR 7101; bot.policydoc.floors reports the same floor
+
+
 def privacy_log_months(value: Any) -> str | None:
-    return None if value >= 24 else "use 24 or more (11 CCR 7101)"
+    """Refused here, not only by ``policy check``: the retention job would erase the log early."""
+    if value >= PRIVACY_LOG_MIN_MONTHS:
+        return None
+    return (
+        f"below the legal floor: keep the privacy request log at least {PRIVACY_LOG_MIN_MONTHS} "
+        f"months (11 CCR 7101); use {PRIVACY_LOG_MIN_MONTHS} or more"
+    )
 
 
 TEMPLATE_FIELDS = ("handle", "case_id", "support_url", "privacy_url", "first_name", "brand")

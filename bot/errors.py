@@ -27,6 +27,11 @@ class CaseNotFound(ComplaintbotError):
     """No case has the given id."""
 
 
+class PrivacyRequestError(ComplaintbotError):
+    """No such privacy request, or it cannot take the change asked for (its status, its one
+    extension, its deadline)."""
+
+
 class DeliveryError(ComplaintbotError):
     """A call to a platform or to Slack failed.
 

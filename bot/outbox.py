@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 900.0
 MAX_ATTEMPTS = 12
+ERASED = "[erased]"
+# The kinds whose payload carries a text written for (or about) a case's author.
+TEXT_KINDS = ("slack_thread", "slack_alert", "platform_reply")
 
 
 @dataclass(frozen=True)
@@ -106,16 +109,24 @@ class Outbox:
             ).fetchone()[0]
         )
 
-    def claim(self, limit: int = 20) -> list[Delivery]:
-        """Due rows, each marked ``sending`` with its attempt counted, in one transaction."""
+    def claim(self, limit: int = 20, ids: Collection[int] | None = None) -> list[Delivery]:
+        """Due rows, each marked ``sending`` with its attempt counted, in one transaction.
+
+        With ``ids``, only those rows, due or not: a command that queued them (``privacy
+        forget``) delivers them at once, and a rerun after an outage does not wait out the
+        backoff."""
         now = iso(self.clock.now())
+        params: list[Any] = [now]
+        where = "next_attempt_at <= ?"
+        if ids is not None:
+            params = sorted(ids)[:limit]
+            where = f"id IN ({', '.join('?' * len(params)) or 'NULL'})"
         with self.store.transaction():
             rows = self.db.execute(
                 "SELECT id, kind, idempotency_key, case_id, payload, attempts, status, created_at"
-                " FROM outbox"
-                " WHERE status IN ('pending', 'sending') AND next_attempt_at <= ?"
+                f" FROM outbox WHERE status IN ('pending', 'sending') AND {where}"
                 " ORDER BY id LIMIT ?",
-                [now, limit],
+                [*params, limit],
             ).fetchall()
             for row in rows:
                 self.db.execute(
@@ -178,6 +189,36 @@ class Outbox:
             [now, *kinds],
         )
         return revived
+
+    def erase_texts(self, case_ids: Collection[int]) -> int:
+        """Replace the texts queued or sent for these cases (thread notes, alerts, replies) and
+        their errors with the erasure marker; the rows stay, so what was sent is still known."""
+        kinds = ", ".join("?" * len(TEXT_KINDS))
+        changed = 0
+        for case_id in sorted(case_ids):
+            changed += self.db.execute(
+                "UPDATE outbox SET payload = CASE WHEN json_extract(payload, '$.text') IS NULL"
+                " THEN payload ELSE json_set(payload, '$.text', ?1) END,"
+                " last_error = CASE WHEN last_error IS NULL THEN NULL ELSE ?1 END"
+                f" WHERE case_id = ?2 AND kind IN ({kinds})"
+                " AND (COALESCE(json_extract(payload, '$.text'), ?1) != ?1"
+                " OR COALESCE(last_error, ?1) != ?1)",
+                [ERASED, case_id, *TEXT_KINDS],
+            ).rowcount
+        return changed
+
+    def cancel(self, case_ids: Collection[int], kinds: Collection[str], reason: str) -> int:
+        """Drop the waiting rows of ``kinds`` for these cases (a reply to a post whose id is
+        erased cannot go out; a note about an erased person need not)."""
+        cancelled = 0
+        kind_list = ", ".join("?" * len(kinds))
+        for case_id in sorted(case_ids):
+            cancelled += self.db.execute(
+                "UPDATE outbox SET status = 'failed', done_at = ?, last_error = ?"
+                f" WHERE case_id = ? AND kind IN ({kind_list}) AND status = 'pending'",
+                [iso(self.clock.now()), reason, case_id, *kinds],
+            ).rowcount
+        return cancelled
 
     def give_up(self, delivery: Delivery, error: str) -> None:
         self.db.execute(
@@ -244,10 +285,11 @@ class OutboxWorker:
         self.blocked: dict[str, str] = {}
         self._closed_until: dict[str, datetime] = {}
 
-    def run_once(self, limit: int = 20) -> dict[str, int]:
-        """Deliver what is due now; return counts of done, retried, failed and held rows."""
+    def run_once(self, limit: int = 20, ids: Collection[int] | None = None) -> dict[str, int]:
+        """Deliver what is due now (or just the rows ``ids``, due or not); return counts of
+        done, retried, failed and held rows."""
         counts = {"done": 0, "retried": 0, "failed": 0, "held": 0}
-        for delivery in self.outbox.claim(limit):
+        for delivery in self.outbox.claim(limit, ids):
             lane = self.lanes.get(delivery.kind, delivery.kind)
             closed_until = self._closed_until.get(lane)
             if closed_until is not None and closed_until > self.outbox.clock.now():

@@ -136,10 +136,12 @@ class BrandSettings:
         ["acme outfitters", "acmeoutfitters"], "search terms for the brand"
     )
     support_url: str = setting(
-        "https://acme.example/help", "where replies send people", check=checks.url
+        "https://acme.example/help", "where replies send people", check=checks.page_url
     )
     privacy_url: str = setting(
-        "https://acme.example/privacy-request", "designated privacy channel", check=checks.url
+        "https://acme.example/privacy-request",
+        "designated privacy channel",
+        check=checks.page_url,
     )
 
 

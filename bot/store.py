@@ -28,6 +28,15 @@ from bot.records import StoredMention
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# What erased personal data reads as, in every table (the case book uses the same marker).
+ERASED = "[erased]"
+# Ids per statement, well under SQLite's limit on bound parameters.
+CHUNK = 500
+# Flag reasons quote the post ("matched 'fire'"): erasure keeps the flag names only.
+_ERASED_FLAGS = (
+    "CASE WHEN flags IS NULL THEN NULL ELSE"
+    " (SELECT json_group_object(key, '[erased]') FROM json_each(mentions.flags)) END"
+)
 # The store holds people's posts: only the bot's own user may read it (policy.md, data protection).
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
@@ -165,6 +174,81 @@ class Store:
     def mention(self, mention_id: int) -> StoredMention:
         return StoredMention.from_row(self.db.table("mentions").get(mention_id))
 
+    # ------------------------------------------------------------------ erasure
+
+    @contextmanager
+    def erasing(self) -> Iterator[None]:
+        """One transaction for an erasure, with ``secure_delete`` on, so the pages it frees are
+        zeroed instead of left holding the old text until they are reused."""
+        conn = self.db.conn
+        before = conn.execute("PRAGMA secure_delete").fetchone()[0]
+        conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self.transaction():
+                yield
+        finally:
+            conn.execute(f"PRAGMA secure_delete = {int(before)}")
+
+    def erase_mentions(self, ids: list[int], author_id: str | None) -> int:
+        """Take the person out of these mentions: who wrote them (the author id becomes
+        ``author_id``, a pseudonym or None), where (post id, URL, parent) and what (text, flag
+        reasons). The rows stay, so the digest's counts still add up. Returns the rows changed."""
+        changed = 0
+        for part in _chunks(ids):
+            changed += self.db.execute(
+                f"UPDATE mentions SET text = ?, author_handle = ?, author_id = ?,"
+                " post_id = 'erased-' || id, url = NULL, parent_id = NULL,"
+                f" flags = {_ERASED_FLAGS} WHERE id IN ({_marks(part)}) AND (text != ?"
+                " OR COALESCE(author_handle, '') != ? OR post_id != 'erased-' || id)",
+                [ERASED, ERASED, author_id, *part, ERASED, ERASED],
+            ).rowcount
+        return changed
+
+    def erase_mention_texts(self, ids: list[int]) -> int:
+        """Erase what these posts said (retention of post text); who wrote them stays."""
+        changed = 0
+        for part in _chunks(ids):
+            changed += self.db.execute(
+                f"UPDATE mentions SET text = ?, flags = {_ERASED_FLAGS}"
+                f" WHERE id IN ({_marks(part)}) AND text != ?",
+                [ERASED, *part, ERASED],
+            ).rowcount
+        return changed
+
+    def mark_deleted(self, mention_id: int, at: str) -> bool:
+        """The post is gone from its platform: its text is erased ``deleted_post_hours`` later."""
+        return (
+            self.db.execute(
+                "UPDATE mentions SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                [at, mention_id],
+            ).rowcount
+            == 1
+        )
+
+    def erase_labels(self, mention_ids: list[int], case_ids: list[int]) -> int:
+        """Erase the post text kept with staff decisions (training labels) on these posts."""
+        changed = 0
+        for column, ids in (("mention_id", mention_ids), ("case_id", case_ids)):
+            for part in _chunks(ids):
+                changed += self.db.execute(
+                    f"UPDATE labels SET text = ? WHERE {column} IN ({_marks(part)}) AND text != ?",
+                    [ERASED, *part, ERASED],
+                ).rowcount
+        return changed
+
+    def vacuum(self) -> bool:
+        """Rewrite the file and empty the write-ahead log, so erased text is gone from the bytes
+        on disk and not only from the tables. Call outside a transaction. False when another
+        connection's open read kept the log from emptying (the next vacuum finishes it)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        return self.empty_log()
+
+    def empty_log(self) -> bool:
+        """Copy the write-ahead log into the file and cut it to zero bytes; False while another
+        connection's open read needs it (try again in a moment)."""
+        return not self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+
     def get_cursor(self, connector: str) -> dict[str, Any] | None:
         rows = list(self.db.table("cursors").rows_where("connector = ?", [connector]))
         return dict(rows[0]) if rows else None
@@ -193,6 +277,15 @@ class Store:
             },
             pk="connector",
         )
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _marks(values: list[Any]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _prepare_file(path: Path) -> None:

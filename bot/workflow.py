@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
+from bot.actions import ALREADY_DONE, ActionResult, slack_mention
 from bot.cases import SYSTEM, Case, CaseBook, CaseOutcome
 from bot.clock import Clock, iso, local_label
 from bot.config import Config
 from bot.connector import Connector, ReplyCheck
-from bot.errors import CaseNotFound, IllegalTransition, PermanentError, TransientError
+from bot.errors import (
+    CaseNotFound,
+    IllegalTransition,
+    PermanentError,
+    PrivacyRequestError,
+    TransientError,
+)
 from bot.models import Classification, Mention
 from bot.outbox import Delivery, Handler, Outbox, OutboxWorker
+from bot.privacy.desk import PrivacyDesk
 from bot.redact import escape_mrkdwn, shorten_masked
 from bot.replies import banned_phrase, draft_reply, with_disclosure
 from bot.store import Store
@@ -37,28 +44,6 @@ RISK_OWNERS = {
     "privacy_request": "privacy_owner",
     "data_exposure": "security_owner",
 }
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """The outcome of a staff action; ``message`` goes back to that person only.
-
-    ``repeated`` marks a Slack interaction that was already carried out (a redelivery or a
-    replayed request): nothing changed and nobody needs telling."""
-
-    ok: bool
-    message: str
-    repeated: bool = False
-
-
-ALREADY_DONE = ActionResult(True, "Already done.", repeated=True)
-
-
-def slack_mention(target: str) -> str:
-    """A Slack user or user-group id as a mention (``<@U…>`` / ``<!subteam^S…>``)."""
-    if not target:
-        return ""
-    return f"<!subteam^{target}>" if target.startswith("S") else f"<@{target}>"
 
 
 ReplyRule = Callable[[Mention], ReplyCheck]
@@ -93,6 +78,9 @@ class Workflow:
             else {name: connector.may_reply for name, connector in connectors.items()}
         )
         self._group_cache: dict[str, tuple[datetime, frozenset[str]]] = {}
+        self.privacy = PrivacyDesk(
+            config, store, self.book, self.outbox, self._guarded, self._update_card
+        )
 
     # ---------------------------------------------------------------- opening
 
@@ -113,8 +101,8 @@ class Workflow:
                 return None
             if not (verdict.is_complaint or verdict.flags):
                 return None
-            post = self.store.mention(mention_id).post
-            outcome = self.book.open_or_attach(mention_id, verdict, self.may_reply(post))
+            stored = self.store.mention(mention_id)
+            outcome = self.book.open_or_attach(mention_id, verdict, self.may_reply(stored.post))
             case = self.book.get(outcome.case_id)
             if outcome.opened:
                 self.book.set_draft(case.id, self._draft(case))
@@ -123,6 +111,8 @@ class Workflow:
                     self._alert(case, "risk", self._risk_alert_text(case))
             else:
                 self._update_card(case.id, "follow_up")
+            if "privacy_request" in verdict.flag_names:
+                self.privacy.take_in(case.id, stored, outcome.opened)
         return outcome
 
     def may_reply(self, post: Mention) -> ReplyCheck:
@@ -188,6 +178,9 @@ class Workflow:
                 f'Not allowed: "{phrase}". Replies may not ask to delete or change a post or '
                 "review, offer anything for that, or threaten the customer."
             )
+        privacy = self.privacy.reply_problem(case_id, text)
+        if privacy:
+            return privacy
         connector = self.connectors.get(case.platform)
         if connector is None:
             return f"The {case.platform} connector is not enabled, so no reply can be posted."
@@ -283,7 +276,7 @@ class Workflow:
                 if not self._first_time(receipt, user):
                     return ALREADY_DONE
                 return ActionResult(True, act())
-        except (IllegalTransition, CaseNotFound, ValueError) as exc:
+        except (IllegalTransition, CaseNotFound, PrivacyRequestError, ValueError) as exc:
             return ActionResult(False, str(exc))
 
     def _first_time(self, receipt: str | None, user: str) -> bool:

@@ -168,6 +168,11 @@ class SlackAdmin(AdminClient):
         result: list[JSONDict] = self.get("/_admin/messages")["messages"]
         return result
 
+    def retention(self, keep_revisions: bool) -> JSONDict:
+        """Slack's workspace retention: keep what messages said before edits and deletions?"""
+        result: JSONDict = self.post("/_admin/retention", {"keep_revisions": keep_revisions})
+        return result
+
     def click(
         self,
         user_id: str,

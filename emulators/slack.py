@@ -95,6 +95,7 @@ class SlackEmulator(Emulator):
             web.get("/_admin/envelopes", self.admin_envelopes),
             web.post("/_admin/disconnect", self.admin_disconnect),
             web.post("/_admin/socket_mode", self.admin_socket_mode),
+            web.post("/_admin/retention", self.admin_retention),
         ]
 
     def build_app(self) -> web.Application:
@@ -526,6 +527,12 @@ class SlackEmulator(Emulator):
         body = await read_json_body(request)
         closed = await self.hub.close_all(str(body.get("reason", "refresh_requested")))
         return web.json_response({"ok": True, "closed": closed})
+
+    async def admin_retention(self, request: web.Request) -> web.Response:
+        body: dict[str, Any] = await read_json_body(request)
+        if "keep_revisions" in body:
+            self.workspace.keep_revisions = bool(body["keep_revisions"])
+        return web.json_response({"keep_revisions": self.workspace.keep_revisions})
 
     async def admin_socket_mode(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = await read_json_body(request)

@@ -51,11 +51,13 @@ class Workspace:
         self.triggers: dict[str, tuple[float, str]] = {}
         self.files: dict[str, JSONDict] = {}
         self.uploads: dict[str, str] = {}
+        self.keep_revisions = False
         self._last_ts = 0
         self.reset()
 
     def reset(self) -> None:
         self.ids = IdMaker()
+        self.keep_revisions = False
         self.channels = {}
         self.users = {
             BOT_USER_ID: User(BOT_USER_ID, BOT_NAME, "Complaintbot", is_bot=True),
@@ -202,6 +204,16 @@ class Workspace:
         self.messages.append(message)
         return message
 
+    def _drop_revisions(self, message: Message) -> None:
+        """Slack's retention setting: "Keep everything" logs what a message said before each
+        edit and deletion; "Keep all messages, but don't track revisions" (the emulator's
+        default, the setting docs/slack.md asks for) keeps only what it says now."""
+        if self.keep_revisions:
+            return
+        for entry in message.history:
+            entry["text"] = None
+            entry["blocks"] = None
+
     # --------------------------------------------------------------- methods
 
     def auth_test(self, args: JSONDict) -> JSONDict:
@@ -231,6 +243,7 @@ class Workspace:
         message.text = text
         if "blocks" in args:
             message.blocks = blocks
+        self._drop_revisions(message)
         message.history.append(
             {"action": "update", "at": self.clock(), "text": text, "blocks": message.blocks}
         )
@@ -244,6 +257,9 @@ class Workspace:
         if not message.bot:
             raise WebApiRefusal("cant_delete_message")
         message.deleted = True
+        self._drop_revisions(message)
+        if not self.keep_revisions:
+            message.text, message.blocks = "", None
         message.history.append(
             {"action": "delete", "at": self.clock(), "text": None, "blocks": None}
         )

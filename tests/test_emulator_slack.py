@@ -53,6 +53,25 @@ def test_post_update_delete__history_is_kept(emu: Emulators, slack: WebClient) -
     assert raised.value.response["error"] == "message_not_found"
 
 
+def test_earlier_versions_are_kept_only_when_the_workspace_keeps_revisions(
+    emu: Emulators, slack: WebClient
+) -> None:
+    channel = emu.slack.add_channel("complaints")
+    first = slack.chat_postMessage(channel=channel, text="first words")
+    slack.chat_update(channel=channel, ts=first["ts"], text="edited")
+    gone = slack.chat_postMessage(channel=channel, text="deleted words")
+    slack.chat_delete(channel=channel, ts=gone["ts"])
+    held = emu.slack.messages()
+    assert [h["text"] for h in held[0]["history"]] == [None, "edited"]
+    assert [h["action"] for h in held[1]["history"]] == ["post", "delete"]
+    assert "first words" not in str(held) and "deleted words" not in str(held)
+
+    assert emu.slack.retention(keep_revisions=True) == {"keep_revisions": True}
+    kept = slack.chat_postMessage(channel=channel, text="kept words")
+    slack.chat_update(channel=channel, ts=kept["ts"], text="edited")
+    assert [h["text"] for h in emu.slack.messages()[2]["history"]] == ["kept words", "edited"]
+
+
 @pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_errors__slack_strings_with_http_200(emu: Emulators, slack: WebClient) -> None:
     cases = [

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.app.options import config_option, reported_errors
+from bot.app.options import config_option, exit_on_problems, reported_errors
 from bot.errors import ComplaintbotError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +41,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Erase what the retention schedule says is due.",
     ),
     "audit": ("bot.app.privacy_cli:audit_group", "Check the tamper-evident audit trail."),
+    "policy": (
+        "bot.app.policy_cli:policy_group",
+        "Render the complaints policy from the config, or check it against legal floors.",
+    ),
 }
 
 
@@ -108,16 +112,16 @@ def config_group() -> None:
     "--secrets", is_flag=True, help="Also check the environment holds every secret needed."
 )
 def config_check(config_path: Path | None, secrets: bool) -> None:
-    """Validate the config file: prints `config OK`, or one line per problem and exits 2."""
+    """Validate the config file and its legal floors (as `policy check` does): prints
+    `config OK`, or one line per problem and exits 2."""
     from bot.config import load_config, load_secrets, warnings
+    from bot.policydoc.floors import floor_problems
 
     with reported_errors():
         config = load_config(config_path)
         if secrets:
             load_secrets(config)
-    for note in warnings(config):
-        click.echo(note, err=True)
-    click.echo("config OK")
+    exit_on_problems(warnings(config), floor_problems(config), "config OK")
 
 
 @cli.group("db")

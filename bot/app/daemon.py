@@ -8,12 +8,14 @@ and repeats nothing; the next start resumes.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from bot.app.erasure import build_redaction
 from bot.app.slack.bolt import SlackListener
 from bot.app.slack.web import WebSlack
 from bot.app.wiring import REPLY_RULES, build_connector
@@ -25,7 +27,9 @@ from bot.ingest import Ingestor
 from bot.locks import DaemonLock
 from bot.models import Classification, Classifier
 from bot.outbox import DeliveryLock
+from bot.privacy.retention import Retention
 from bot.slack.delivery import CHANNEL_KEYS, SETUP_ERRORS, SlackDelivery
+from bot.slack.redaction import REDACTION_KINDS
 from bot.store import Store
 from bot.workflow import Workflow
 
@@ -70,7 +74,9 @@ class Daemon:
         lanes: dict[str, str] = {}
         if slack is not None:
             delivery = SlackDelivery(config, self.workflow.book, slack)
-            slack_handlers, lanes = delivery.handlers(), delivery.lanes()
+            redaction = build_redaction(config, self.store, self.clock, slack)
+            slack_handlers = {**delivery.handlers(), **redaction.handlers()}
+            lanes = {**delivery.lanes(), **redaction.lanes()}
         self.worker = self.workflow.outbox_worker(slack_handlers, self._deliver_reply, lanes)
         self.ingestor = Ingestor(self.store, self.clock)
         self.metrics = Metrics()
@@ -176,8 +182,11 @@ class Daemon:
         return result
 
     def watch_sla(self) -> dict[str, int]:
+        """The case SLA clocks and the privacy-request clocks: warnings and breaches, once each."""
         counts = self.workflow.watch_sla()
         self.metrics.breaches.inc(counts["breaches"])
+        privacy = self.workflow.privacy.watch()
+        counts.update(privacy_warnings=privacy["warnings"], privacy_breaches=privacy["breaches"])
         for status, count in self.store.db.execute(
             "SELECT status, count(*) FROM cases GROUP BY status"
         ).fetchall():
@@ -203,13 +212,19 @@ class Daemon:
         if post_weekly_digest(self.store, self.config, self.slack, self.clock):
             log.info("weekly digest posted")
 
-    def apply_retention(self) -> None:
+    def apply_retention(self) -> dict[str, Any]:
+        """The daily run of every ``[policy.retention]`` rule (the deleted-post rule asks the
+        running connectors), then the Slack edits it queued go out with the outbox."""
         forgotten = self.workflow.forget_receipts()
+        checks = {name: connector.post_exists for name, connector in self.connectors.items()}
+        report = Retention(self.store, self.config, self.clock).run(post_exists=checks)
         log.info(
-            "retention: %d Slack interaction receipts older than a day dropped; the purge of "
-            "posts and cases is not built yet",
+            "retention: %s; %d Slack interaction receipts dropped",
+            json.dumps(report.as_json()),
             forgotten,
         )
+        self.kick_outbox()
+        return report.as_json()
 
     # ----------------------------------------------------------- lifecycle
 
@@ -276,7 +291,8 @@ class Daemon:
         if self.slack is None:
             return 0
         with self.store.transaction():
-            revived = self.workflow.outbox.revive(list(CHANNEL_KEYS), sorted(SETUP_ERRORS))
+            kinds = [*CHANNEL_KEYS, *REDACTION_KINDS]
+            revived = self.workflow.outbox.revive(kinds, sorted(SETUP_ERRORS))
         if revived:
             log.warning("outbox: %d Slack message(s) that had failed are queued again", revived)
         return revived

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,3 +38,12 @@ def reported_errors() -> Iterator[None]:
     except ComplaintbotError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+def exit_on_problems(notes: Iterable[str], problems: list[str], ok: str) -> None:
+    """Warnings and problems on stderr, one line each; exit 2 if any problem, else say ``ok``."""
+    for line in [*notes, *problems]:
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(2)
+    click.echo(ok)

@@ -27,7 +27,7 @@ from bot.errors import CaseNotFound, IllegalTransition
 from bot.models import Classification
 from bot.policy import SlaPolicy, priority_for
 from bot.records import OPEN_STATES, Case, CaseEvent, StoredMention
-from bot.store import Store
+from bot.store import ERASED, Store
 
 STATES = ("new", "responded", "resolved", "closed", "dismissed")
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -41,7 +41,7 @@ TOP_ESCALATION_LEVEL = 2
 DISMISS_REASONS = ("not_a_complaint", "spam", "duplicate")
 PRIORITY_ORDER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 CLRA_DEMAND = re.compile(r"\b(1782|clra|consumers? legal remedies)", re.IGNORECASE)
-ERASED_HANDLE = "[erased]"
+ERASED_HANDLE = ERASED  # the marker every erased field holds
 DEADLINE_COLUMNS = ("ack_due_at", "ack_warn_at", "resolve_due_at", "resolve_warn_at")
 
 

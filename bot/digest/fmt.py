@@ -183,9 +183,17 @@ def theme_line(theme: dict[str, Any]) -> str:
 
 
 def privacy_summary(privacy: dict[str, Any]) -> str:
+    closed = privacy["closed"]
+    answered = (
+        f"; {closed:,} answered ({privacy['denied']:,} denied): "
+        f"{privacy['acknowledged_on_time']:,}/{closed:,} acknowledged on time, "
+        f"{privacy['responded_on_time']:,}/{closed:,} responded on time"
+        if closed
+        else "; none answered"
+    )
     return (
-        f"{privacy['received']:,} received this week; {privacy['open']:,} open at the end of "
-        f"the week, {privacy['overdue']:,} overdue"
+        f"{privacy['received']:,} received this week{answered}; {privacy['open']:,} open at "
+        f"the end of the week, {privacy['overdue']:,} overdue"
     )
 
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 LEAD_DAYS = 30
+POLICY_OUTPUT = "complaints-policy.docx"
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,8 @@ def _last_day(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _yearly(year: int, review_month: int) -> list[Reminder]:
+def yearly_reminders(year: int, review_month: int) -> list[Reminder]:
+    """The year's duties; the rendered policy lists them too, from this one table."""
     review_starts = date(year, review_month, 1)
     review_due = _last_day(year, review_month)
     return [
@@ -34,7 +36,9 @@ def _yearly(year: int, review_month: int) -> list[Reminder]:
             "annual complaints-policy review",
             review_starts - timedelta(days=LEAD_DAYS),
             review_due,
-            "review the complaints policy and this bot's configuration ([policy] review_month)",
+            "review the complaints policy and this bot's configuration ([policy] review_month); "
+            "render the current document with `complaintbot policy render --format docx "
+            f"--output {POLICY_OUTPUT}` and check it with `complaintbot policy check`",
         ),
         Reminder(
             "yearly privacy-policy review",
@@ -57,7 +61,7 @@ def due_reminders(first_day: date, last_day: date, review_month: int) -> list[di
     found = [
         reminder
         for year in (first_day.year, first_day.year + 1)
-        for reminder in _yearly(year, review_month)
+        for reminder in yearly_reminders(year, review_month)
         if reminder.opens <= last_day and reminder.due >= first_day
     ]
     return [

@@ -19,6 +19,7 @@ from bot.clock import iso, parse_iso
 from bot.digest.numbers import SLA_WINDOWS, marks
 from bot.digest.weeks import day_bounds
 from bot.redact import mask_handles, mask_personal_data, shorten_masked
+from bot.store import ERASED
 
 QUOTE_LENGTH = 140
 QUOTES_PER_THEME = 3
@@ -145,9 +146,10 @@ def themes(
             "SELECT m.text, c.author_handle FROM cases AS c"
             " JOIN mentions AS m ON m.id = c.first_mention_id"
             " WHERE c.opened_at >= ? AND c.opened_at < ? AND COALESCE(c.category, 'other') = ?"
-            " AND c.status != 'dismissed' AND m.deleted_at IS NULL AND COALESCE(m.text, '') != ''"
+            " AND c.status != 'dismissed' AND m.deleted_at IS NULL"
+            " AND COALESCE(m.text, '') NOT IN ('', ?)"
             " ORDER BY c.opened_at DESC, c.id DESC LIMIT ?",
-            [start, end, category, QUOTES_PER_THEME],
+            [start, end, category, ERASED, QUOTES_PER_THEME],
         ).fetchall()
         quotes[category] = [redact_quote(text, handle) for text, handle in rows]
     return [
@@ -183,9 +185,17 @@ def redact_quote(text: str, author_handle: str | None = None) -> str:
 def privacy_requests(
     db: sqlite_utils.Database, start: str, end: str, as_of: datetime
 ) -> dict[str, Any]:
-    """Requests received in the week, and every request still unanswered at ``as_of``
-    with its two clocks (acknowledge, respond)."""
+    """Requests received in the week, those answered in the week and how many of their
+    deadlines were met, and every request still unanswered at ``as_of`` with its two clocks
+    (acknowledge, respond)."""
     at = iso(as_of)
+    closed = db.execute(
+        "SELECT count(*), COALESCE(sum(status = 'denied'), 0),"
+        " COALESCE(sum(acknowledged_at IS NOT NULL AND acknowledged_at <= acknowledge_due_at), 0),"
+        " COALESCE(sum(responded_at <= respond_due_at), 0)"
+        " FROM privacy_requests WHERE responded_at >= ? AND responded_at < ?",
+        [start, min(end, at)],
+    ).fetchone()
     received = db.execute(
         "SELECT nature, count(*) FROM privacy_requests WHERE received_at >= ? AND received_at < ?"
         " GROUP BY nature ORDER BY nature",
@@ -223,6 +233,10 @@ def privacy_requests(
     return {
         "received": sum(row[1] for row in received),
         "received_by_nature": {row[0]: row[1] for row in received},
+        "closed": closed[0],
+        "denied": closed[1],
+        "acknowledged_on_time": closed[2],
+        "responded_on_time": closed[3],
         "open": len(open_requests),
         "overdue": sum(1 for r in open_requests if r["state"].endswith("overdue")),
         "open_requests": open_requests[: LIST_LIMIT * 2],

@@ -29,6 +29,7 @@ INPUT_LABEL_LIMIT = 2000
 INPUT_VALUE_LIMIT = 3000
 OPTION_TEXT_LIMIT = 75
 OPTION_VALUE_LIMIT = 150
+SELECT_OPTIONS_LIMIT = 100
 VIEW_TEXT_LIMIT = 24
 VIEW_BLOCKS_LIMIT = 100
 CALLBACK_ID_LIMIT = 255
@@ -143,15 +144,52 @@ def option(text: str, value: str) -> Json:
     return {"text": plain(text, emoji=True), "value": value}
 
 
-def radio_buttons(options: Sequence[Json], *, action_id: str) -> Json:
+def radio_buttons(
+    options: Sequence[Json], *, action_id: str, initial_option: Json | None = None
+) -> Json:
     _within(action_id, ACTION_ID_LIMIT, "action_id")
-    return _json(type="radio_buttons", action_id=action_id, options=list(options))
+    _one_of(initial_option, options)
+    return _json(
+        type="radio_buttons",
+        action_id=action_id,
+        options=list(options),
+        initial_option=initial_option,
+    )
 
 
-def input_block(label: str, element: Json, *, block_id: str | None = None) -> Json:
+def static_select(
+    placeholder: str,
+    options: Sequence[Json],
+    *,
+    action_id: str,
+    initial_option: Json | None = None,
+) -> Json:
+    _within(placeholder, PLACEHOLDER_LIMIT, "placeholder")
+    _within(action_id, ACTION_ID_LIMIT, "action_id")
+    _at_most(options, SELECT_OPTIONS_LIMIT, "select options")
+    _one_of(initial_option, options)
+    return _json(
+        type="static_select",
+        action_id=action_id,
+        placeholder=plain(placeholder, emoji=True),
+        options=list(options),
+        initial_option=initial_option,
+    )
+
+
+def _one_of(initial: Json | None, options: Sequence[Json]) -> None:
+    if initial is not None and initial not in options:
+        raise ValueError(f"initial option {initial!r} is not one of the options")
+
+
+def input_block(
+    label: str, element: Json, *, block_id: str | None = None, optional: bool | None = None
+) -> Json:
     _within(label, INPUT_LABEL_LIMIT, "input label")
     _within(block_id, BLOCK_ID_LIMIT, "block_id")
-    return _json(type="input", block_id=block_id, label=plain(label), element=element)
+    return _json(
+        type="input", block_id=block_id, label=plain(label), element=element, optional=optional
+    )
 
 
 def modal(

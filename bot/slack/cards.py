@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.cases import DISMISS_REASONS, Case
+from bot.cases import DISMISS_REASONS, ERASED_HANDLE, Case
 from bot.clock import local_label
 from bot.models import Mention
+from bot.privacy.model import PrivacyRequest
 from bot.redact import escape_mrkdwn, mask_personal_data, mask_start
 from bot.slack.blocks import (
     HEADER_TEXT_LIMIT,
@@ -36,6 +37,7 @@ from bot.slack.blocks import (
     section,
     users_select,
 )
+from bot.slack.privacy import privacy_part
 
 POST_TEXT_LIMIT = 600
 PLATFORM_NAMES = {"x": "X", "reddit": "Reddit", "file": "import"}
@@ -78,8 +80,11 @@ def _text_section(text: str) -> Json:
     return section(mrkdwn(fit_mrkdwn(text), verbatim=True))
 
 
-def case_card(case: Case, mention: Mention, timezone: str) -> tuple[str, list[Json]]:
-    """The card for a case in its current state: (fallback text, blocks)."""
+def case_card(
+    case: Case, mention: Mention, timezone: str, request: PrivacyRequest | None = None
+) -> tuple[str, list[Json]]:
+    """The card for a case in its current state, with its privacy request if it has one:
+    (fallback text, blocks)."""
     platform = PLATFORM_NAMES.get(case.platform, case.platform)
     flags = case.flags
     handle = outside_text(case.author_handle or "unknown")
@@ -121,6 +126,7 @@ def case_card(case: Case, mention: Mention, timezone: str) -> tuple[str, list[Js
     blocks.append(divider())
     blocks += _reply_part(case)
     blocks += _state_part(case, timezone)
+    blocks += privacy_part(case.id, request, timezone)
     return fallback, blocks
 
 
@@ -129,6 +135,8 @@ def _quote(text: str) -> str:
 
 
 def _reply_part(case: Case) -> list[Json]:
+    if case.author_handle == ERASED_HANDLE:
+        return [context([mrkdwn(":wastebasket: Personal data erased; no reply can be drafted.")])]
     if case.reply_id:
         label = link(case.reply_url or "", "view the reply")
         return [
@@ -179,7 +187,7 @@ def _buttons(case: Case) -> list[Json]:
         return []
     value = str(case.id)
     elements: list[Json] = []
-    if case.can_reply and not case.approved_at:
+    if case.can_reply and not case.approved_at and case.author_handle != ERASED_HANDLE:
         elements += [
             button("Approve reply", action_id="approve_reply", value=value, style="primary"),
             button("Edit reply", action_id="edit_reply", value=value),

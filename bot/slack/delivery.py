@@ -20,6 +20,7 @@ from bot.clock import iso, parse_iso
 from bot.config import Config
 from bot.errors import SetupError, TransientError
 from bot.outbox import Delivery, Handler
+from bot.privacy.requests import PrivacyBook
 from bot.slack.cards import CARD_BLOCK_PREFIX, case_card
 from bot.slack.port import HISTORY_LOOKBACK_SECONDS, PostedMessage, SlackError, SlackPort
 
@@ -50,6 +51,7 @@ class SlackDelivery:
         self.config = config
         self.book = book
         self.slack = slack
+        self.privacy = PrivacyBook(book.store, config.policy, book.clock)
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -84,7 +86,8 @@ class SlackDelivery:
     def _render(self, case_id: int) -> tuple[Case, str, list[dict[str, Any]]]:
         case = self.book.get(case_id)
         post = self.book.first_mention(case).post
-        text, blocks = case_card(case, post, self.config.policy.timezone)
+        request = self.privacy.for_case(case.id)
+        text, blocks = case_card(case, post, self.config.policy.timezone, request)
         return case, text, blocks
 
     def post_card(self, delivery: Delivery) -> Mapping[str, Any]:

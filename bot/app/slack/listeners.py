@@ -33,6 +33,21 @@ from bot.slack.cards import (
     resolve_modal,
 )
 from bot.slack.port import SlackPort
+from bot.slack.privacy import (
+    BASIS_BLOCK,
+    BASIS_INPUT,
+    COMPLETE_MODAL,
+    EXTEND_MODAL,
+    EXTENSION_BLOCK,
+    EXTENSION_INPUT,
+    OUTCOME_BLOCK,
+    OUTCOME_INPUT,
+    REQUEST_BLOCK_PREFIX,
+    RESULT_BLOCK,
+    RESULT_INPUT,
+    complete_modal,
+    extend_modal,
+)
 from bot.workflow import ActionResult, Workflow
 
 log = logging.getLogger(__name__)
@@ -55,6 +70,19 @@ def case_id_of(action: dict[str, Any]) -> int:
     if block_id.startswith(CASE_BLOCK_PREFIX):
         return int(block_id[len(CASE_BLOCK_PREFIX) :])
     return int(action["value"])
+
+
+def request_id_of(action: dict[str, Any]) -> int:
+    """The privacy request an action belongs to: from the block id, else the button value."""
+    block_id = str(action.get("block_id", ""))
+    if block_id.startswith(REQUEST_BLOCK_PREFIX):
+        return int(block_id[len(REQUEST_BLOCK_PREFIX) :])
+    return int(action["value"])
+
+
+def field(view: dict[str, Any], block: str, element: str) -> dict[str, Any]:
+    """One input's state in a submitted modal ({} when Slack sent none)."""
+    return dict(view["state"]["values"].get(block, {}).get(element) or {})
 
 
 def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable[[], None]) -> None:
@@ -180,3 +208,105 @@ def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable
         )
         ack()
         tell(body, result)
+
+    register_privacy(app, workflow, slack, tell, refuse_outsider, on_change)
+
+
+Tell = Callable[[dict[str, Any], ActionResult], None]
+
+
+def register_privacy(
+    app: App,
+    workflow: Workflow,
+    slack: SlackPort,
+    tell: Tell,
+    refuse_outsider: Callable[[dict[str, Any]], bool],
+    on_change: Callable[[], None],
+) -> None:
+    """The privacy request's card actions and modals (``bot.privacy.desk``)."""
+    desk = workflow.privacy
+
+    @app.action("privacy_request")
+    def treat_as_request(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        result = desk.treat_as_request(
+            int(action["value"]), body["user"]["id"], receipt=receipt_of(body, action)
+        )
+        ack()
+        tell(body, result)
+
+    @app.action("privacy_acknowledge")
+    def acknowledge(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        result = desk.acknowledge_by(
+            request_id_of(action), body["user"]["id"], receipt=receipt_of(body, action)
+        )
+        ack()
+        tell(body, result)
+
+    @app.action("privacy_kind")
+    def set_kind(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        kind = (action.get("selected_option") or {}).get("value", "")
+        result = desk.set_kind_by(
+            request_id_of(action), body["user"]["id"], kind, receipt=receipt_of(body, action)
+        )
+        ack()
+        tell(body, result)
+
+    @app.action("privacy_extend")
+    def extend(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        if refuse_outsider(body):
+            return
+        request = desk.book.get(request_id_of(action))
+        policy = workflow.config.policy
+        view = extend_modal(request, policy.timezone, policy.privacy.extension_days)
+        slack.open_view(body["trigger_id"], view)
+
+    @app.view(EXTEND_MODAL)
+    def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = field(view, EXTENSION_BLOCK, EXTENSION_INPUT).get("value") or ""
+        if not reason.strip():
+            ack(response_action="errors", errors={EXTENSION_BLOCK: "Say why more time is needed."})
+            return
+        result = desk.extend_by(
+            int(view["private_metadata"]), body["user"]["id"], reason, receipt=receipt_of(body)
+        )
+        if not result.ok:
+            ack(response_action="errors", errors={EXTENSION_BLOCK: result.message[:2000]})
+            return
+        ack()
+        on_change()
+
+    @app.action("privacy_complete")
+    def complete(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        if refuse_outsider(body):
+            return
+        slack.open_view(body["trigger_id"], complete_modal(desk.book.get(request_id_of(action))))
+
+    @app.view(COMPLETE_MODAL)
+    def complete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        chosen = field(view, RESULT_BLOCK, RESULT_INPUT).get("selected_option") or {}
+        denied = chosen.get("value") == "denied"
+        outcome = field(view, OUTCOME_BLOCK, OUTCOME_INPUT).get("value") or ""
+        basis = field(view, BASIS_BLOCK, BASIS_INPUT).get("value") or ""
+        errors: dict[str, str] = {}
+        if not outcome.strip():
+            errors[OUTCOME_BLOCK] = "Say what was done, or what the requester was told."
+        if denied and not basis.strip():
+            errors[BASIS_BLOCK] = "A denial needs its basis (it is kept in the request log)."
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        result = desk.complete_by(
+            int(view["private_metadata"]),
+            body["user"]["id"],
+            outcome,
+            denied,
+            basis,
+            receipt=receipt_of(body),
+        )
+        if not result.ok:
+            ack(response_action="errors", errors={OUTCOME_BLOCK: result.message[:2000]})
+            return
+        ack()
+        on_change()
