@@ -180,6 +180,21 @@ def test_forget_erases_the_person_in_every_table_the_file_and_slack(
     code, out, _ = world.run("audit", "verify", "--json")
     assert (code, json.loads(out)["ok"]) == (0, True)
 
+    # The privacy lead closes the request: the log answers for it without the person.
+    code, _, err = world.run(
+        "privacy", "complete", str(world.request_id), "--outcome", "all data deleted"
+    )
+    assert code == 0, err
+    log = db.execute(
+        "SELECT kind, details FROM privacy_log WHERE request_id = ? ORDER BY id", [world.request_id]
+    ).fetchall()
+    assert [kind for kind, _ in log][-1] == "completed"
+    assert "all data deleted" in log[-1][1] and "zoe_quill" not in str(log).casefold()
+    code, out, _ = world.run("privacy", "requests", "--json")
+    [shown] = [r for r in json.loads(out) if r["id"] == world.request_id]
+    assert shown["status"] == "completed" and "zoe_quill" not in json.dumps(shown).casefold()
+    assert audit.verify(db).ok
+
 
 def test_forget_twice_erases_nothing_the_second_time(world: World, emu: Emulators) -> None:
     args = ("privacy", "forget", "--author", "x:zoe_quill", "--yes", "--json")
