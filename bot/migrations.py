@@ -265,6 +265,12 @@ def _privacy_and_audit(db: sqlite_utils.Database) -> None:
     seal_existing(db, "case_events")
 
 
+@migrations(name="0007_installation")
+def _installation(db: sqlite_utils.Database) -> None:
+    """Facts about this installation, such as when the bot first ran on this store."""
+    db.table("installation").create({"key": str, "value": str}, pk="key")
+
+
 # Covering indexes. A breakdown column leads (platform, category, priority) so that
 # "col IN (...) AND time range GROUP BY col" walks one short range per value, already
 # grouped; a time column leads where only counts are needed.

@@ -249,6 +249,20 @@ class Store:
         connection's open read needs it (try again in a moment)."""
         return not self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
 
+    def mark_first_run(self, at: str) -> None:
+        """Remember when the bot first ran on this store (the first call wins)."""
+        self.db.execute(
+            "INSERT INTO installation (key, value) VALUES ('first_run_at', ?)"
+            " ON CONFLICT (key) DO NOTHING",
+            [at],
+        )
+
+    def first_run_at(self) -> str | None:
+        row = self.db.execute(
+            "SELECT value FROM installation WHERE key = 'first_run_at'"
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def get_cursor(self, connector: str) -> dict[str, Any] | None:
         rows = list(self.db.table("cursors").rows_where("connector = ?", [connector]))
         return dict(rows[0]) if rows else None

@@ -195,6 +195,7 @@ class Daemon:
 
     def run_cycle(self, platforms: list[str] | None = None) -> dict[str, dict[str, Any]]:
         """Ingest, classify, open cases, deliver cards: what ``poll-once`` runs."""
+        self.store.mark_first_run(iso(self.clock.now()))
         self.revive_stranded()
         reports = {name: self.poll(name) for name in platforms or list(self.connectors)}
         for _ in range(20):
@@ -306,6 +307,7 @@ class Daemon:
         from apscheduler.triggers.interval import IntervalTrigger
 
         self._daemon_lock.acquire()
+        self.store.mark_first_run(iso(self.clock.now()))
         config = self.config
         if self.slack is not None:
             self._start_slack_listener()  # a refused token or a port in use stops the start

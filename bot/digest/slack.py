@@ -56,7 +56,7 @@ def post_weekly_digest(store: Store, config: Config, slack: SlackPort, clock: Cl
 
     now = clock.now()
     week = Week.last_complete(now, config.digest.timezone)
-    if now < posting_time(config, week):
+    if now < posting_time(config, week) or _before_first_run(store, week):
         return False
     record = posted_record(store, week.label)
     if record is not None and record["status"] == POSTING:
@@ -222,3 +222,9 @@ def _section(text: str) -> dict[str, Any]:
 
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:SECTION_LIMIT]}]}
+
+
+def _before_first_run(store: Store, week: Week) -> bool:
+    """A week that ended before the bot first ran here has nothing to report: no digest."""
+    first_run = store.first_run_at()
+    return first_run is not None and week.end <= parse_iso(first_run)
