@@ -60,6 +60,12 @@ class RateLimited(TransientError):
     """The platform asked us to wait ``retry_after`` seconds."""
 
 
+class UsageCapped(RateLimited):
+    """The account's usage cap for the billing period is spent: every read (and post) is
+    refused until the cap resets, ``retry_after`` seconds from now. Unlike a rate limit this
+    lasts days or weeks, so the whole platform waits and the team is told once."""
+
+
 class PermanentError(DeliveryError):
     """The other side refused for good (a rule, a duplicate, a deleted post): never retry."""
 

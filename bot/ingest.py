@@ -3,7 +3,8 @@
 A crash before the commit leaves the old cursor, so the same page is fetched
 again and its mentions are stored once (``(platform, post_id)`` is unique).
 Nothing here sleeps: a rate limit or an outage puts the source on hold until
-a time, and the next poll after that time reads it again.
+a time, and the next poll after that time reads it again. A spent usage cap (X's
+monthly post cap) holds the whole platform until the cap resets.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from bot.clock import Clock, iso, jittered_backoff, parse_iso
 from bot.connector import Connector, FetchResult
-from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited
+from bot.errors import AuthError, DeliveryError, PermanentError, RateLimited, UsageCapped
 from bot.models import Mention
 from bot.store import Store
 from bot.text import clean_text
@@ -59,6 +60,7 @@ class PollReport:
     cursor: dict[str, str | None] = field(default_factory=dict)
     new_mention_ids: list[int] = field(default_factory=list)
     auth_failed: AuthFailure | None = None
+    usage_capped: UsageCap | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +90,17 @@ class AuthFailure:
         return self.failures == 1
 
 
+@dataclass(frozen=True)
+class UsageCap:
+    """A platform whose usage cap is spent: since when, until when nothing is read, and
+    whether this answer began the streak (the one the team is told about)."""
+
+    since: str
+    until: str
+    message: str
+    first: bool
+
+
 class Ingestor:
     """Polls connectors; remembers platforms whose credentials were refused and sources that
     fail in ways nobody expected, for ``/healthz``."""
@@ -97,6 +110,7 @@ class Ingestor:
         self.clock = clock
         self.rng = rng or random.Random()
         self.auth_failures: dict[str, AuthFailure] = {}
+        self.usage_caps: dict[str, UsageCap] = {}
         self.faults: dict[str, str] = {}
 
     @property
@@ -108,15 +122,30 @@ class Ingestor:
             for platform, failure in self.auth_failures.items()
         }
 
+    @property
+    def capped(self) -> dict[str, str]:
+        """Platforms waiting for their usage cap to reset, with what that means."""
+        return {
+            platform: f"{cap.message}; not read until {cap.until}, when the cap resets "
+            "(after raising the plan, restart the bot to read sooner)"
+            for platform, cap in self.usage_caps.items()
+            if parse_iso(cap.until) > self.clock.now()
+        }
+
     def poll(self, connector: Connector) -> PollReport:
         report = PollReport(platform=connector.platform)
         failure = self.auth_failures.get(connector.platform)
         if failure is not None and parse_iso(failure.retry_at) > self.clock.now():
             report.error = self.paused[connector.platform]
             return report
+        cap = self.usage_caps.get(connector.platform)
+        if cap is not None and parse_iso(cap.until) > self.clock.now():
+            report.error = self.capped[connector.platform]
+            report.rate_limited_until = cap.until
+            return report
         for source in connector.sources():
             self._poll_source(connector, source, report)
-            if report.auth_failed is not None:
+            if report.auth_failed is not None or report.usage_capped is not None:
                 break
         return report
 
@@ -145,6 +174,8 @@ class Ingestor:
             self.faults.pop(key, None)
             if self.auth_failures.pop(connector.platform, None) is not None:
                 log.warning("%s: credentials accepted again; polling resumed", connector.platform)
+            if self.usage_caps.pop(connector.platform, None) is not None:
+                log.warning("%s: the usage cap has reset; polling resumed", connector.platform)
             report.skipped += result.skipped
             report.posts_read += result.posts_read
             report.cursor[source] = result.cursor
@@ -198,6 +229,13 @@ class Ingestor:
             report.auth_failed = self._auth_refused(platform, exc, now)
             report.error = self.paused[platform]
             return
+        if isinstance(exc, UsageCapped):
+            report.usage_capped = self._usage_capped(platform, exc, now)
+            report.error = self.capped[platform]
+            report.rate_limited_until = _latest(
+                report.rate_limited_until, report.usage_capped.until
+            )
+            return
         if isinstance(exc, RateLimited):
             until = now + timedelta(seconds=exc.retry_after or TRANSIENT_BASE_SECONDS)
             report.rate_limited_until = _latest(report.rate_limited_until, iso(until))
@@ -226,6 +264,21 @@ class Ingestor:
         self.auth_failures[platform] = failure
         log.error("%s: %s; trying again after %s", platform, failure.message, failure.retry_at)
         return failure
+
+    def _usage_capped(self, platform: str, exc: UsageCapped, now: datetime) -> UsageCap:
+        """Hold the whole platform (the cap is the account's, not one source's) until it
+        resets; a cap met again right after a reset continues the same streak."""
+        previous = self.usage_caps.get(platform)
+        until = now + timedelta(seconds=exc.retry_after or AUTH_CAP_SECONDS)
+        cap = UsageCap(
+            since=previous.since if previous else iso(now),
+            until=iso(until),
+            message=str(exc),
+            first=previous is None,
+        )
+        self.usage_caps[platform] = cap
+        log.error("%s: %s; nothing is read until %s", platform, exc, cap.until)
+        return cap
 
     def _backoff(self, failures: int) -> float:
         return jittered_backoff(failures, TRANSIENT_BASE_SECONDS, TRANSIENT_CAP_SECONDS, self.rng)

@@ -271,6 +271,23 @@ def _installation(db: sqlite_utils.Database) -> None:
     db.table("installation").create({"key": str, "value": str}, pk="key")
 
 
+@migrations(name="0008_legal_approval")
+def _legal_approval(db: sqlite_utils.Database) -> None:
+    """An edited reply on a legal-flagged case waits for the legal owner's approval: the text,
+    who approved it first and when, whose approval it waits for, the reason an approver gave
+    for dropping a safety instruction from it, and who gave the legal approval."""
+    cases = db.table("cases")
+    for column in (
+        "legal_pending_text",
+        "legal_pending_by",
+        "legal_pending_at",
+        "legal_pending_for",
+        "legal_pending_reason",
+        "legal_approved_by",
+    ):
+        cases.add_column(column, str)
+
+
 # Covering indexes. A breakdown column leads (platform, category, priority) so that
 # "col IN (...) AND time range GROUP BY col" walks one short range per value, already
 # grouped; a time column leads where only counts are needed.

@@ -63,6 +63,16 @@ Handler = Callable[[Delivery], Mapping[str, Any]]
 GiveUpHook = Callable[[Delivery, str], None]
 
 
+class SharedSetupError(SetupError):
+    """A setup fault that holds more than the row's own lane: a refused Slack token holds
+    every Slack channel. ``lane`` names what waits; the fault is reported once under it
+    instead of once per lane, and the first row that goes through again clears it."""
+
+    def __init__(self, message: str, *, lane: str, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.lane = lane
+
+
 class Outbox:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
@@ -161,12 +171,13 @@ class Outbox:
             [iso(at), error, delivery.id],
         )
 
-    def release(self, delivery: Delivery, at: datetime) -> None:
-        """Hand a claimed row back untried (its attempt not counted), due again at ``at``."""
+    def release(self, delivery: Delivery, at: datetime, error: str | None = None) -> None:
+        """Hand a claimed row back untried (its attempt not counted), due again at ``at``;
+        ``error`` says what it waits for (a restart revives rows held by a setup fault)."""
         self.db.execute(
-            "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?"
-            " WHERE id = ? AND status = 'sending'",
-            [iso(at), delivery.id],
+            "UPDATE outbox SET status = 'pending', attempts = attempts - 1, next_attempt_at = ?,"
+            " last_error = COALESCE(?, last_error) WHERE id = ? AND status = 'sending'",
+            [iso(at), error, delivery.id],
         )
 
     def revive(self, kinds: Collection[str], error_words: Collection[str]) -> int:
@@ -263,7 +274,8 @@ class OutboxWorker:
     Kinds may share a *lane* (the setting they depend on, e.g. one Slack channel). A
     ``SetupError`` closes its lane: the lane's rows wait untried until the error's retry
     time, ``blocked`` says what a person must fix, and the first row that goes through
-    again opens the lane.
+    again opens the lane. A ``SharedSetupError`` is reported under its own name, once for
+    every lane it holds.
     """
 
     def __init__(
@@ -284,6 +296,7 @@ class OutboxWorker:
         self.lanes = dict(lanes or {})
         self.blocked: dict[str, str] = {}
         self._closed_until: dict[str, datetime] = {}
+        self._reported_as: dict[str, str] = {}  # closed lane → the key of its fault in blocked
 
     def run_once(self, limit: int = 20, ids: Collection[int] | None = None) -> dict[str, int]:
         """Deliver what is due now (or just the rows ``ids``, due or not); return counts of
@@ -293,7 +306,7 @@ class OutboxWorker:
             lane = self.lanes.get(delivery.kind, delivery.kind)
             closed_until = self._closed_until.get(lane)
             if closed_until is not None and closed_until > self.outbox.clock.now():
-                self.outbox.release(delivery, closed_until)
+                self.outbox.release(delivery, closed_until, self._waits_for(lane))
                 counts["held"] += 1
                 continue
             handler = self.handlers.get(delivery.kind)
@@ -323,16 +336,37 @@ class OutboxWorker:
 
     def _close(self, lane: str, delivery: Delivery, exc: SetupError) -> None:
         until = self.outbox.clock.now() + timedelta(seconds=exc.retry_after or BACKOFF_CAP_SECONDS)
-        self.outbox.retry_later(delivery, f"{type(exc).__name__}: {exc}", until)
+        # One prefix for every kind of setup fault: a restart revives the rows it held.
+        self.outbox.retry_later(delivery, f"SetupError: {exc}", until)
         self._closed_until[lane] = until
-        if self.blocked.get(lane) != str(exc):
-            log.error("outbox: %s waits: %s", lane, exc)
-        self.blocked[lane] = str(exc)
+        reported = exc.lane if isinstance(exc, SharedSetupError) else lane
+        if self._reported_as.get(lane, reported) != reported:
+            self._settle(lane)  # this lane now fails otherwise: its earlier fault is gone
+        self._reported_as[lane] = reported
+        if self.blocked.get(reported) != str(exc):
+            log.error("outbox: %s waits: %s", reported, exc)
+        self.blocked[reported] = str(exc)
+
+    def _waits_for(self, lane: str) -> str | None:
+        """The setup fault a closed lane's rows wait for, as their ``last_error``."""
+        fault = self.blocked.get(self._reported_as.get(lane, lane))
+        return f"SetupError: {fault}" if fault is not None else None
 
     def _open(self, lane: str) -> None:
         self._closed_until.pop(lane, None)
-        if self.blocked.pop(lane, None) is not None:
-            log.warning("outbox: %s works again; the waiting rows are being sent", lane)
+        reported = self._settle(lane)
+        if reported is not None:
+            log.warning("outbox: %s works again; the waiting rows are being sent", reported)
+
+    def _settle(self, lane: str) -> str | None:
+        """Forget the fault ``lane`` was held by; a shared one is over for every lane it held
+        (they open now). The key it was reported under, if it was still reported."""
+        reported = self._reported_as.pop(lane, lane)
+        if reported != lane:
+            for other in [key for key, value in self._reported_as.items() if value == reported]:
+                del self._reported_as[other]
+                self._closed_until.pop(other, None)
+        return reported if self.blocked.pop(reported, None) is not None else None
 
     def _after_failure(self, delivery: Delivery, exc: DeliveryError) -> str:
         error = f"{type(exc).__name__}: {exc}"

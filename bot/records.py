@@ -74,6 +74,12 @@ class Case:
     reply_id: str | None = None
     reply_url: str | None = None
     replied_at: datetime | None = None
+    legal_pending_text: str | None = None
+    legal_pending_by: str | None = None
+    legal_pending_at: datetime | None = None
+    legal_pending_for: str | None = None
+    legal_pending_reason: str | None = None
+    legal_approved_by: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Case:
@@ -114,6 +120,11 @@ class Case:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATES
+
+    @property
+    def awaits_legal_approval(self) -> bool:
+        """An edited reply on a legal-flagged case is approved once and waits for legal."""
+        return bool(self.legal_pending_text) and not self.approved_at
 
 
 OPEN_STATES = ("new", "responded")

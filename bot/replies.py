@@ -1,4 +1,7 @@
-"""Reply drafts: choose a template, fill it safely, add the bot disclosure, and guard the wording.
+"""Reply drafts: choose a template, fill it safely, add the bot disclosure.
+
+What a reply may not say is the guard's (``bot.guard``); ``banned_phrase`` is its wording
+part, as one phrase.
 
 Template filling never evaluates anything: a placeholder is replaced by its
 value as plain text, and text from a post is never part of a template.
@@ -10,26 +13,12 @@ import re
 from collections.abc import Iterable, Mapping
 
 from bot.config import Config
+from bot.guard import banned_phrases, find_acts, normalise
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 FLAG_TEMPLATE_ORDER = ("safety", "data_exposure", "legal", "privacy_request")
 HANDLE_CHARS = re.compile(r"[^A-Za-z0-9_-]")
-
-# Wording a reply must never contain (Civ. Code 1670.8, the Consumer Review
-# Fairness Act, FTC 16 CFR 465): asking to delete or change a post or review,
-# paying for that, or threatening the customer.
-BUILT_IN_BANNED = (
-    r"\b(delete|remove|take down|edit|change|update|retract)\b[^.!?]{0,30}"
-    r"\b(tweet|post|review|comment|rating|thread)s?\b",
-    r"\btake (it|this|that) down\b",
-    r"\bif you (delete|remove|edit|change|retract|take down)\b",
-    r"\bin exchange for\b",
-    r"\bin return for\b[^.!?]{0,40}\b(review|post|tweet|rating)",
-    r"\b(we|we'll|we will|our lawyers?)\b[^.!?]{0,20}\b(sue|take legal action|report you)\b",
-    r"\blegal action against you\b",
-    r"\bdefamat(ion|ory)\b",
-    r"\bcease and desist\b",
-)
+SPACE = re.compile(r"\s+")
 
 
 def choose_template(category: str, flags: Iterable[str], templates: Mapping[str, str]) -> str:
@@ -47,7 +36,14 @@ def fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def safe_handle(handle: str) -> str:
-    return HANDLE_CHARS.sub("", handle.lstrip("@u/"))[:40] or "there"
+    """The handle as a reply may write it: no "@" or "u/" in front (a name that starts with
+    "u" keeps it), no character a handle cannot have, at most 40 characters."""
+    name = handle.strip()
+    for prefix in ("@", "/u/", "u/", "U/"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return HANDLE_CHARS.sub("", name)[:40] or "there"
 
 
 def draft_reply(
@@ -73,20 +69,21 @@ def draft_reply(
 
 
 def with_disclosure(text: str, disclosure: str) -> str:
-    """Add the bot-disclosure suffix (B&P 17940) unless the text already carries it."""
-    if not disclosure or disclosure.strip() in text:
+    """Add the bot-disclosure suffix (B&P 17940) unless the text already carries it (spaces
+    aside: a reply edited in Slack may have its line breaks changed)."""
+    if not disclosure or _squashed(disclosure) in _squashed(text):
         return text
     return text.rstrip() + disclosure
 
 
+def _squashed(text: str) -> str:
+    return SPACE.sub(" ", text).strip()
+
+
 def banned_phrase(text: str, extra: Iterable[str] = ()) -> str | None:
-    """The first forbidden wording found in a reply, as written in it, or None."""
-    lowered = text.lower()
-    for phrase in extra:
-        if phrase and phrase.lower() in lowered:
-            return phrase
-    for pattern in BUILT_IN_BANNED:
-        match = re.search(pattern, text, re.IGNORECASE)
-        if match:
-            return match.group(0)
+    """The first forbidden wording in a reply, as written in it, or None: a configured
+    phrase (``extra``), or the words of an act no reply may commit (``bot.guard``)."""
+    normalised = normalise(text)
+    for finding in banned_phrases(normalised, extra) or find_acts(normalised):
+        return finding.quote
     return None

@@ -16,6 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.actions import ALREADY_DONE, ActionResult, slack_mention
+from bot.approvals import ReplyApprovals
 from bot.cases import SYSTEM, Case, CaseBook, CaseOutcome
 from bot.clock import Clock, iso, local_label
 from bot.config import Config
@@ -31,7 +32,7 @@ from bot.models import Classification, Mention
 from bot.outbox import Delivery, Handler, Outbox, OutboxWorker
 from bot.privacy.desk import PrivacyDesk
 from bot.redact import escape_mrkdwn, shorten_masked
-from bot.replies import banned_phrase, draft_reply, with_disclosure
+from bot.replies import draft_reply
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,18 @@ class Workflow:
         self._group_cache: dict[str, tuple[datetime, frozenset[str]]] = {}
         self.privacy = PrivacyDesk(
             config, store, self.book, self.outbox, self._guarded, self._update_card
+        )
+        self.approvals = ReplyApprovals(
+            config,
+            store,
+            self.book,
+            self.outbox,
+            connectors,
+            self.privacy,
+            self._first_time,
+            self._update_card,
+            self.is_approver,
+            self.is_one_of,
         )
 
     # ---------------------------------------------------------------- opening
@@ -167,54 +180,41 @@ class Workflow:
         self._group_cache[group] = (now, members)
         return members
 
-    def check_reply_text(self, case_id: int, text: str) -> str | None:
+    def is_one_of(self, user: str, target: str) -> bool:
+        """Whether ``user`` is ``target``, or a member of the user group ``target`` (S…)."""
+        if not target:
+            return False
+        if user == target:
+            return True
+        if target.startswith("S") and self.group_members is not None:
+            return user in self._approver_group(target, self.group_members)
+        return False
+
+    def check_reply_text(self, case_id: int, text: str, safety_reason: str = "") -> str | None:
         """Why this reply text cannot be posted for the case, or None if it can."""
-        case = self.book.get(case_id)
-        if not text.strip():
-            return "The reply is empty."
-        phrase = banned_phrase(text, self.config.policy.replies.banned_phrases)
-        if phrase:
-            return (
-                f'Not allowed: "{phrase}". Replies may not ask to delete or change a post or '
-                "review, offer anything for that, or threaten the customer."
-            )
-        privacy = self.privacy.reply_problem(case_id, text)
-        if privacy:
-            return privacy
-        connector = self.connectors.get(case.platform)
-        if connector is None:
-            return f"The {case.platform} connector is not enabled, so no reply can be posted."
-        full = with_disclosure(text, self.config.policy.replies.disclosure)
-        check = connector.can_reply(self.book.first_mention(case).post, full)
-        return None if check.allowed else f"Cannot post: {check.reason}."
+        return self.approvals.check_reply_text(case_id, text, safety_reason)
+
+    def reply_problems(self, case_id: int, text: str, safety_reason: str = "") -> dict[str, str]:
+        """The same, by the edit modal's input to fix (``reply`` or ``safety_reason``)."""
+        return self.approvals.problems(case_id, text, safety_reason)
 
     def approve(
-        self, case_id: int, user: str, text: str | None = None, receipt: str | None = None
+        self,
+        case_id: int,
+        user: str,
+        text: str | None = None,
+        receipt: str | None = None,
+        safety_reason: str = "",
     ) -> ActionResult:
-        """One atomic approval per case: the reply is queued once, whoever clicks how often."""
-        if not self.is_approver(user):
-            return ActionResult(False, "Only configured approvers can approve replies.")
-        case = self.book.find(case_id)
-        if case is None:
-            return ActionResult(False, f"Case {case_id} does not exist.")
-        if not case.can_reply:
-            return ActionResult(False, f"No public reply is possible: {case.reply_block_reason}")
-        reply = with_disclosure(
-            text if text is not None else case.draft_reply or "",
-            self.config.policy.replies.disclosure,
-        )
-        problem = self.check_reply_text(case_id, reply)
-        if problem:
-            return ActionResult(False, problem)
-        kind = "edited_and_approved" if text is not None else "approved"
-        with self.store.transaction():
-            if not self._first_time(receipt, user):
-                return ALREADY_DONE
-            if not self.book.claim_approval(case_id, user, reply, kind):
-                return ActionResult(False, f"Case {case_id} was already approved or is closed.")
-            self.outbox.enqueue("platform_reply", f"reply:{case_id}", {}, case_id)
-            self._update_card(case_id, kind)
-        return ActionResult(True, f"Approved: the reply to case {case_id} is being posted.")
+        """One atomic approval per case (``bot.approvals``): the reply is queued once; an
+        edit on a legal-flagged case first waits for the legal approval."""
+        return self.approvals.approve(case_id, user, text, receipt, safety_reason)
+
+    def legal_approve(
+        self, case_id: int, user: str, version: str | None = None, receipt: str | None = None
+    ) -> ActionResult:
+        """The legal owner's (or manager's) second approval of an edited reply."""
+        return self.approvals.legal_approve(case_id, user, version, receipt)
 
     def escalate(self, case_id: int, user: str, receipt: str | None = None) -> ActionResult:
         return self._guarded(

@@ -9,7 +9,11 @@ or a 5xx (a second public comment if the first one landed), and praw sleeps and
 posts again after a short RATELIMIT answer. ``ratelimit_seconds=0`` turns praw's
 off, and ``connectors.http.single_attempt`` refuses any re-send that still comes
 (prawcore's, or praw's for a limit given in milliseconds). The outbox retries, after
-looking for the reply. Reads keep prawcore's retries.
+looking for the reply. Reads keep prawcore's retries. A RATELIMIT answer becomes
+``RateLimited`` with the wait Reddit names, so the outbox tries again only then.
+
+URLs: a listed post or comment carries its ``permalink``; an inbox mention carries
+``context`` instead (the comment's permalink plus ``?context=3``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
+from urllib.parse import urlsplit
 
 import praw
 import prawcore
@@ -43,6 +48,12 @@ LISTING_CAP = 1000
 OWN_REPLY_SCAN = 300
 # prawcore fetches a bearer token here, and again after a 401; it may repeat inside a reply.
 TOKEN_PATH = "/api/v1/access_token"
+# A RATELIMIT whose text names no wait we can read: come back after this long.
+RATELIMIT_FALLBACK_SECONDS = 60.0
+# The wait in Reddit's RATELIMIT texts: "Take a break for 7 minutes before trying again.",
+# "Try again in 1 minute.", "… in 6 seconds.", "… in 2 milliseconds." (praw reads the same).
+RATELIMIT_WAIT = re.compile(r"(\d+(?:\.\d+)?)\s*(millisecond|second|minute|hour)s?\b", re.I)
+WAIT_UNITS = {"millisecond": 0.001, "second": 1.0, "minute": 60.0, "hour": 3600.0}
 
 
 def user_agent(app_id: str, username: str) -> str:
@@ -60,10 +71,27 @@ def may_reply(mention: Mention) -> ReplyCheck:
 
 
 def reply_url(mention: Mention, reply_id: str) -> str:
-    """The public URL of our comment ``reply_id`` under the mention ("" without its URL)."""
-    if not mention.url:
+    """The public URL of our comment ``reply_id`` under the mention ("" without its URL).
+
+    A comment's permalink is ``/r/<sub>/comments/<post>/<slug>/<id>/`` however deep it sits
+    in the thread, so under a comment mention (whose URL is that comment's permalink) our
+    reply's URL replaces the last part; under a post it is appended.
+    """
+    base = mention.url.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    if "/comments/" not in base:
         return ""
-    return f"{mention.url.rstrip('/')}/{reply_id.removeprefix('t1_')}/"
+    if mention.post_id.startswith("t1_"):
+        base = base.rsplit("/", 1)[0]
+    return f"{base}/{reply_id.removeprefix('t1_')}/"
+
+
+def ratelimit_wait(message: str) -> float | None:
+    """The wait a RATELIMIT message names, in seconds ("… Take a break for 7 minutes before
+    trying again." → 420), or None when it names none."""
+    found = RATELIMIT_WAIT.findall(message)
+    if not found:
+        return None
+    return sum(float(amount) * WAIT_UNITS[unit.lower()] for amount, unit in found)
 
 
 class RedditConnector:
@@ -169,11 +197,23 @@ class RedditConnector:
             author_handle=author,
             text=text,
             created_at=datetime.fromtimestamp(float(item.created_utc), UTC),
-            url=f"{self.settings.reddit_url.rstrip('/')}{getattr(item, 'permalink', '')}",
+            url=self._url(item),
             mentions_brand=from_inbox or f"u/{self.settings.username.lower()}" in text.lower(),
             parent_id=getattr(item, "parent_id", None) if is_comment else None,
             kind="comment" if is_comment else "submission",
         )
+
+    def _url(self, item: Any) -> str:
+        """The public URL of a listed thing: its ``permalink``, or for an inbox mention the
+        path of its ``context`` (the permalink with ``?context=3``); "" with neither."""
+        path = getattr(item, "permalink", None) or urlsplit(getattr(item, "context", "")).path
+        return f"{self.settings.reddit_url.rstrip('/')}{path}" if path else ""
+
+    def _reply(self, mention: Mention, comment: Any) -> PostedReply:
+        """Our comment as a ``PostedReply``: Reddit's permalink for it when the answer
+        carries one, else the URL built from the mention's."""
+        name = str(comment.name)
+        return PostedReply(name, self._url(comment) or reply_url(mention, name))
 
     def may_reply(self, mention: Mention) -> ReplyCheck:
         return may_reply(mention)
@@ -201,23 +241,23 @@ class RedditConnector:
             comment = self._call(lambda: self._thing(mention.post_id).reply(text))
         if comment is None:
             raise PermanentError("Reddit accepted the reply but returned no comment")
-        return PostedReply(str(comment.name), reply_url(mention, str(comment.name)))
+        return self._reply(mention, comment)
 
     def find_reply(self, mention: Mention) -> PostedReply | None:
         """Our comment under the mention, among our own newest comments: unlike the
         subreddit's comment stream, ours does not scroll past it on a busy subreddit."""
 
-        def scan() -> str | None:
+        def scan() -> PostedReply | None:
             me = self.reddit.user.me()
             if me is None:  # read-only credentials: nothing of ours can exist
                 return None
             for comment in me.comments.new(limit=OWN_REPLY_SCAN):
                 if comment.parent_id == mention.post_id:
-                    return str(comment.name)
+                    return self._reply(mention, comment)
             return None
 
-        found: str | None = self._call(scan)
-        return None if found is None else PostedReply(found, reply_url(mention, found))
+        found: PostedReply | None = self._call(scan)
+        return found
 
     def post_exists(self, mention: Mention) -> bool:
         def look() -> bool:
@@ -248,9 +288,15 @@ class RedditConnector:
                 raise PermanentError(f"Reddit refused (HTTP {status})") from None
             raise TransientError(f"Reddit answered HTTP {status}") from None
         except RedditAPIException as exc:
-            kinds = {item.error_type for item in exc.items}
-            if "RATELIMIT" in kinds:
-                raise RateLimited(f"Reddit rate limit: {exc}", retry_after=60) from None
+            limits = [item for item in exc.items if item.error_type == "RATELIMIT"]
+            if limits:
+                # Nothing was posted; Reddit names the wait ("Take a break for 7 minutes").
+                message = limits[0].message or ""
+                named = ratelimit_wait(message)
+                raise RateLimited(
+                    f"Reddit rate limit: {message or exc}",
+                    retry_after=RATELIMIT_FALLBACK_SECONDS if named is None else named,
+                ) from None
             raise PermanentError(f"Reddit refused: {exc}") from None
         except prawcore.exceptions.RequestException as exc:
             # prawcore wraps what the session raised; our refusal of its re-send of a write

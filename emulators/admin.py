@@ -112,6 +112,24 @@ class XAdmin(AdminClient):
     def delete_post(self, post_id: str) -> None:
         self.request("DELETE", f"/_admin/posts/{post_id}")
 
+    def usage_cap(
+        self,
+        capped: bool = True,
+        *,
+        status: int = 429,
+        until: str | float | None = None,
+        retry_after: bool = False,
+    ) -> JSONDict:
+        """Put the account over X's monthly usage cap (every API call answers ``status`` with
+        X's UsageCapExceeded body) until ``until``, or lift it with ``capped=False``."""
+        body: JSONDict = {"capped": capped}
+        if capped:
+            body.update(status=status, retry_after=retry_after)
+            if until is not None:
+                body["until"] = until
+        result: JSONDict = self.post("/_admin/usage_cap", body)
+        return result
+
 
 class RedditAdmin(AdminClient):
     """Admin helpers for the Reddit emulator."""
@@ -149,6 +167,18 @@ class RedditAdmin(AdminClient):
     def delete_post(self, fullname: str) -> None:
         self.request("DELETE", f"/_admin/posts/{fullname}")
 
+    def comment_ratelimit(
+        self, minutes: float = 0, seconds: float = 0, wording: str | None = None
+    ) -> JSONDict:
+        """Every ``POST /api/comment`` answers Reddit's RATELIMIT error naming the wait left,
+        for ``minutes`` + ``seconds`` from now (both 0: lift it). ``wording``:
+        ``"take_a_break"`` (Reddit's current text, the default) or ``"try_again"``."""
+        body: JSONDict = {"minutes": minutes, "seconds": seconds}
+        if wording is not None:
+            body["wording"] = wording
+        result: JSONDict = self.post("/_admin/comment_ratelimit", body)
+        return result
+
 
 class SlackAdmin(AdminClient):
     """Admin helpers for the Slack emulator."""
@@ -156,6 +186,27 @@ class SlackAdmin(AdminClient):
     def add_channel(self, name: str) -> str:
         channel_id: str = self.post("/_admin/channels", {"name": name})["id"]
         return channel_id
+
+    def channels(self) -> list[JSONDict]:
+        result: list[JSONDict] = self.get("/_admin/channels")["channels"]
+        return result
+
+    def archive_channel(self, channel: str, archived: bool = True) -> JSONDict:
+        """Archive (or unarchive) a channel by id or name: posting there answers is_archived."""
+        path = "/_admin/channels/archive" if archived else "/_admin/channels/unarchive"
+        result: JSONDict = self.post(path, {"channel": channel})
+        return result
+
+    def rename_channel(self, channel: str, name: str) -> JSONDict:
+        """Rename a channel: its id stays, its old name answers channel_not_found."""
+        result: JSONDict = self.post("/_admin/channels/rename", {"channel": channel, "name": name})
+        return result
+
+    def remove_bot(self, channel: str, member: bool = False) -> JSONDict:
+        """Take the app out of a channel (not_in_channel there), or invite it back."""
+        path = "/_admin/channels/invite_bot" if member else "/_admin/channels/remove_bot"
+        result: JSONDict = self.post(path, {"channel": channel})
+        return result
 
     def add_user(self, user_id: str, name: str, groups: list[str] | None = None) -> JSONDict:
         body: JSONDict = {"id": user_id, "name": name}
@@ -171,6 +222,27 @@ class SlackAdmin(AdminClient):
     def retention(self, keep_revisions: bool) -> JSONDict:
         """Slack's workspace retention: keep what messages said before edits and deletions?"""
         result: JSONDict = self.post("/_admin/retention", {"keep_revisions": keep_revisions})
+        return result
+
+    def revoke_token(self, token: str, error: str = "token_revoked") -> JSONDict:
+        """Every call with ``token`` now answers ``error`` (token_revoked, invalid_auth or
+        account_inactive)."""
+        result: JSONDict = self.post("/_admin/tokens/revoke", {"token": token, "error": error})
+        return result
+
+    def restore_token(self, token: str) -> JSONDict:
+        result: JSONDict = self.post("/_admin/tokens/restore", {"token": token})
+        return result
+
+    def scopes(self, *, add: list[str] | None = None, remove: list[str] | None = None) -> list[str]:
+        """The bot token's scopes, after adding and removing the ones given."""
+        body: JSONDict = {"add": add or [], "remove": remove or []}
+        result: list[str] = self.post("/_admin/scopes", body)["scopes"]
+        return result
+
+    def page_limits(self, limits: dict[str, int]) -> JSONDict:
+        """Lower a paginated method's maximum page size, e.g. {"conversations.list": 2}."""
+        result: JSONDict = self.post("/_admin/page_limits", limits)
         return result
 
     def click(

@@ -74,7 +74,8 @@ def masked_body(content_type: str, body: bytes) -> Any:
 
 @dataclass
 class Fault:
-    """One injected failure rule: the next ``count`` requests on ``path`` fail this way."""
+    """One injected failure rule: the next ``count`` requests on ``path`` fail this way
+    (within ``ttl_s`` seconds of being added, when given: an outage that ends by itself)."""
 
     path: str
     count: int = 1
@@ -84,6 +85,8 @@ class Fault:
     drop_connection: bool = False
     retry_after_s: int = 1
     method: str | None = None
+    ttl_s: float | None = None
+    added_at: float = 0.0
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "path",
@@ -94,6 +97,7 @@ class Fault:
         "drop_connection",
         "retry_after_s",
         "method",
+        "ttl_s",
     )
 
     @classmethod
@@ -113,9 +117,12 @@ class Fault:
             drop_connection=bool(body.get("drop_connection", False)),
             retry_after_s=int(body.get("retry_after_s", 1)),
             method=str(body["method"]).upper() if body.get("method") else None,
+            ttl_s=float(body["ttl_s"]) if body.get("ttl_s") is not None else None,
         )
         if fault.count < 1:
             raise ValueError("'count' must be at least 1")
+        if fault.ttl_s is not None and fault.ttl_s <= 0:
+            raise ValueError("'ttl_s' must be positive")
         if not (fault.status or fault.delay_s or fault.malformed or fault.drop_connection):
             fault.status = 503
         return fault
@@ -128,20 +135,31 @@ class Fault:
             return path.startswith(self.path[:-1])
         return path.rstrip("/") == self.path.rstrip("/")
 
+    def expired(self, now: float) -> bool:
+        return self.ttl_s is not None and now >= self.added_at + self.ttl_s
+
     def to_json(self) -> JSONDict:
         return {name: getattr(self, name) for name in self.FIELDS}
 
 
 class FaultBook:
-    """The pending faults of one emulator, consumed first come first served."""
+    """The pending faults of one emulator, consumed first come first served; a fault whose
+    ``ttl_s`` ran out is dropped unused."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._faults: list[Fault] = []
+        self._clock = clock
 
     def add(self, fault: Fault) -> None:
+        fault.added_at = self._clock()
         self._faults.append(fault)
 
+    def _drop_expired(self) -> None:
+        now = self._clock()
+        self._faults = [fault for fault in self._faults if not fault.expired(now)]
+
     def take(self, method: str, path: str) -> Fault | None:
+        self._drop_expired()
         for fault in self._faults:
             if fault.matches(method, path):
                 fault.count -= 1
@@ -151,6 +169,7 @@ class FaultBook:
         return None
 
     def pending(self) -> list[JSONDict]:
+        self._drop_expired()
         return [fault.to_json() for fault in self._faults]
 
     def clear(self) -> None:
@@ -220,7 +239,7 @@ class Emulator:
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
-        self.faults = FaultBook()
+        self.faults = FaultBook(clock)
         self.requests: deque[JSONDict] = deque(maxlen=LOG_LIMIT)
         self.base_url = ""
 
@@ -246,6 +265,7 @@ class Emulator:
             [
                 web.post("/_admin/faults", self._admin_add_fault),
                 web.get("/_admin/faults", self._admin_list_faults),
+                web.delete("/_admin/faults", self._admin_clear_faults),
                 web.post("/_admin/reset", self._admin_reset),
                 web.get("/_admin/requests", self._admin_requests),
             ]
@@ -327,6 +347,12 @@ class Emulator:
 
     async def _admin_list_faults(self, request: web.Request) -> web.Response:
         return web.json_response({"faults": self.faults.pending()})
+
+    async def _admin_clear_faults(self, request: web.Request) -> web.Response:
+        """Drop every pending fault and keep all state: "faults off" for a settling period."""
+        cleared = len(self.faults.pending())
+        self.faults.clear()
+        return web.json_response({"ok": True, "cleared": cleared})
 
     async def _admin_reset(self, request: web.Request) -> web.Response:
         self.reset()

@@ -20,6 +20,7 @@ from aiohttp import web
 from emulators.core import Emulator, Fault, JSONDict, RateWindow, admin_error, read_json_body
 from emulators.query import Atom, Parser, Predicate, QueryError, contains_phrase, words
 from emulators.reddit_format import (
+    RATELIMIT_WORDINGS,
     Comment,
     Submission,
     Subreddit,
@@ -28,6 +29,7 @@ from emulators.reddit_format import (
     comment_thing,
     listing,
     mention_thing,
+    ratelimit_error,
     reddit_error,
     submission_thing,
 )
@@ -37,6 +39,14 @@ REDDIT_BUDGET = 1000  # 100 queries per minute, averaged over Reddit's 10-minute
 TIME_FILTERS = {"hour": 3600, "day": 86400, "week": 604800, "month": 2592000, "year": 31536000}
 USER_CONTEXT_PATHS = ("/api/comment", "/api/v1/me", "/message/", "/api/del", "/api/read_message")
 Thing = Submission | Comment
+
+
+@dataclass
+class CommentRateLimit:
+    """Reddit refuses comments with RATELIMIT until ``until`` (emulator clock), in ``wording``."""
+
+    until: float
+    wording: str
 
 
 @dataclass
@@ -74,6 +84,7 @@ class RedditEmulator(Emulator):
         self.refresh_tokens: dict[str, str] = {}
         self.passwords: dict[str, str] = {}
         self.window = RateWindow(REDDIT_BUDGET, window_s, clock)
+        self.comment_ratelimit: CommentRateLimit | None = None
         self._next_id = 0
         self.reset_state()
 
@@ -85,6 +96,7 @@ class RedditEmulator(Emulator):
         self.refresh_tokens = {}
         self.passwords = {}
         self.window = RateWindow(REDDIT_BUDGET, self.window_s, self.clock)
+        self.comment_ratelimit = None
         self._next_id = int("1k0000", 36)
 
     # ------------------------------------------------------------------ state
@@ -168,6 +180,8 @@ class RedditEmulator(Emulator):
             *with_slash("GET", "/comments/{id}/{slug}", self.submission_page),
             web.post("/_admin/posts", self.admin_add_post),
             web.post("/_admin/accounts", self.admin_add_account),
+            web.post("/_admin/comment_ratelimit", self.admin_set_comment_ratelimit),
+            web.get("/_admin/comment_ratelimit", self.admin_comment_ratelimit),
             web.get("/_admin/posts", self.admin_posts),
             web.delete("/_admin/posts/{fullname}", self.admin_delete_post),
         ]
@@ -490,10 +504,25 @@ class RedditEmulator(Emulator):
             return api_errors(("NO_TEXT", "we need something here", "text"))
         if len(text) > 10000:
             return api_errors(("TOO_LONG", "this is too long (max: 10000)", "text"))
+        limited = self.comment_ratelimit_left()
+        if limited is not None:
+            return ratelimit_error(*limited)
         comment = self.add_comment(parent, grant.username or "", text)
         return web.json_response(
             {"json": {"errors": [], "data": {"things": [comment_thing(comment)]}}}
         )
+
+    def comment_ratelimit_left(self) -> tuple[float, str] | None:
+        """Seconds until comments are taken again and the RATELIMIT wording, or None when
+        they are taken now."""
+        limit = self.comment_ratelimit
+        if limit is None:
+            return None
+        left = limit.until - self.clock()
+        if left <= 0:
+            self.comment_ratelimit = None
+            return None
+        return left, limit.wording
 
     async def delete(self, request: web.Request) -> web.Response:
         grant = self._caller(request)
@@ -535,6 +564,37 @@ class RedditEmulator(Emulator):
             return admin_error("'username' and 'password' are required strings")
         self.passwords[username.lower()] = password
         return web.json_response({"ok": True})
+
+    async def admin_set_comment_ratelimit(self, request: web.Request) -> web.Response:
+        """From now, every account's ``POST /api/comment`` answers Reddit's RATELIMIT error
+        until ``minutes`` + ``seconds`` have passed (0 lifts it); ``wording`` picks its text."""
+        body = await read_json_body(request)
+        unknown = set(body) - {"minutes", "seconds", "wording"}
+        if unknown:
+            return admin_error(f"unknown keys: {sorted(unknown)}")
+        minutes, seconds = body.get("minutes", 0), body.get("seconds", 0)
+        wording = body.get("wording", "take_a_break")
+        numbers = (minutes, seconds)
+        if any(isinstance(n, bool) or not isinstance(n, int | float) or n < 0 for n in numbers):
+            return admin_error("'minutes' and 'seconds' must be numbers, 0 or more")
+        if wording not in RATELIMIT_WORDINGS:
+            return admin_error(f"'wording' must be one of {sorted(RATELIMIT_WORDINGS)}")
+        wait = float(minutes) * 60 + float(seconds)
+        self.comment_ratelimit = (
+            CommentRateLimit(self.clock() + wait, wording) if wait > 0 else None
+        )
+        return await self.admin_comment_ratelimit(request)
+
+    async def admin_comment_ratelimit(self, request: web.Request) -> web.Response:
+        limited = self.comment_ratelimit_left()
+        return web.json_response(
+            {
+                "active": limited is not None,
+                "seconds_left": limited[0] if limited else 0.0,
+                "until": self.comment_ratelimit.until if self.comment_ratelimit else None,
+                "wording": limited[1] if limited else None,
+            }
+        )
 
     async def admin_posts(self, request: web.Request) -> web.Response:
         things: list[Thing] = [*self.submissions.values(), *self.comments.values()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -13,6 +14,16 @@ from aiohttp import web
 JSONDict = dict[str, Any]
 BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 WWW = "https://www.reddit.com"
+# Reddit's RATELIMIT text for a write refused until a wait is over. "take_a_break" is what it
+# says today (praw-dev/praw#1954, 2023: "Looks like you've been doing that a lot. Take a break
+# for 14 minutes before trying again."); "try_again" is the older wording (reddit's open-source
+# r2/lib/errors.py, praw's own tests: "You are doing that too much. Try again in 1 minute.").
+TIME_UNITS = ((3600, "hour"), (60, "minute"), (1, "second"))
+RATELIMIT_WORDINGS = {
+    "take_a_break": "Looks like you've been doing that a lot. Take a break for {wait} before "
+    "trying again.",
+    "try_again": "You are doing that too much. Try again in {wait}.",
+}
 
 
 def base36(number: int) -> str:
@@ -222,6 +233,24 @@ def mention_thing(comment: Comment, username: str) -> JSONDict:
 def reddit_error(status: int, message: str, **headers: str) -> web.Response:
     """Reddit's JSON for an HTTP-level failure: ``{"message": ..., "error": status}``."""
     return web.json_response({"message": message, "error": status}, status=status, headers=headers)
+
+
+def wait_words(seconds: float) -> str:
+    """A wait as Reddit words it: one count of the largest unit that fits ("7 minutes",
+    "1 second"). Rounded up, so waiting the named time is enough; Reddit rounds down."""
+    whole = max(math.ceil(seconds), 1)
+    size, unit = next((size, unit) for size, unit in TIME_UNITS if whole >= size)
+    count = math.ceil(whole / size)
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def ratelimit_error(seconds: float, wording: str = "take_a_break") -> web.Response:
+    """Reddit's 200 answer to a write refused for a while: the RATELIMIT error on the
+    ``ratelimit`` field, and the wait in seconds beside it (reddit's r2/lib/jsonresponse.py)."""
+    message = RATELIMIT_WORDINGS[wording].format(wait=wait_words(seconds))
+    return web.json_response(
+        {"json": {"ratelimit": seconds, "errors": [["RATELIMIT", message, "ratelimit"]]}}
+    )
 
 
 def api_errors(*errors: tuple[str, str, str]) -> web.Response:

@@ -11,12 +11,13 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from emulators.core import Emulator, Fault, admin_error, read_json_body
-from emulators.slack_api import Workspace, public_view
+from emulators.slack_api import TOKEN_REFUSALS, Workspace, public_view
 from emulators.slack_models import (
     APP_ID,
     BOT_USER_ID,
     TEAM_DOMAIN,
     TEAM_ID,
+    Channel,
     JSONDict,
     Message,
     WebApiRefusal,
@@ -24,6 +25,7 @@ from emulators.slack_models import (
     interactive_elements,
     state_value,
 )
+from emulators.slack_paging import PAGE_LIMITS
 from emulators.slack_socket import Envelope, SocketModeHub, event_id
 
 VERIFICATION_TOKEN = "emulated-verification-token"
@@ -46,6 +48,17 @@ def token_problem(method: str, token: str) -> str | None:
     if (method == "apps.connections.open") != app_level:
         return "not_allowed_token_type"
     return None
+
+
+def admin_channel(channel: Channel) -> JSONDict:
+    return {
+        "id": channel.id,
+        "name": channel.name,
+        "is_im": channel.is_im,
+        "is_archived": channel.is_archived,
+        "bot_is_member": channel.bot_is_member,
+        "previous_names": list(channel.previous_names),
+    }
 
 
 class SlackEmulator(Emulator):
@@ -96,6 +109,16 @@ class SlackEmulator(Emulator):
             web.post("/_admin/disconnect", self.admin_disconnect),
             web.post("/_admin/socket_mode", self.admin_socket_mode),
             web.post("/_admin/retention", self.admin_retention),
+            web.post("/_admin/channels/archive", self.admin_archive),
+            web.post("/_admin/channels/unarchive", self.admin_unarchive),
+            web.post("/_admin/channels/rename", self.admin_rename),
+            web.post("/_admin/channels/remove_bot", self.admin_remove_bot),
+            web.post("/_admin/channels/invite_bot", self.admin_invite_bot),
+            web.post("/_admin/tokens/revoke", self.admin_revoke_token),
+            web.post("/_admin/tokens/restore", self.admin_restore_token),
+            web.get("/_admin/scopes", self.admin_scopes),
+            web.post("/_admin/scopes", self.admin_scopes),
+            web.post("/_admin/page_limits", self.admin_page_limits),
         ]
 
     def build_app(self) -> web.Application:
@@ -144,8 +167,13 @@ class SlackEmulator(Emulator):
             token = bearer.strip() if scheme.lower() == "bearer" else str(args.pop("token", ""))
             args.pop("token", None)
             problem = token_problem(method, token) if method != "api.test" else None
+            if problem is None and method != "api.test":
+                problem = self.workspace.revoked.get(token)
             if problem:
                 raise WebApiRefusal(problem)
+            refusal = self.workspace.missing_scope(method, args, token)
+            if refusal is not None:
+                raise refusal
             if method == "apps.connections.open":
                 return slack_json({"ok": True, "url": self.hub.new_url()})
             result = handlers[method](args)
@@ -435,6 +463,8 @@ class SlackEmulator(Emulator):
             channel = self.workspace.channel(body.get("channel"))
         except WebApiRefusal as exc:
             return admin_error(exc.code, 404)
+        if channel.is_archived:
+            return admin_error("is_archived")
         text = str(body.get("text", ""))
         thread_ts = body.get("thread_ts") or None
         message = self.workspace.post(
@@ -479,10 +509,87 @@ class SlackEmulator(Emulator):
         )
 
     async def admin_channels(self, request: web.Request) -> web.Response:
-        channels = [
-            {"id": c.id, "name": c.name, "is_im": c.is_im} for c in self.workspace.channels.values()
-        ]
+        channels = [admin_channel(c) for c in self.workspace.channels.values()]
         return web.json_response({"channels": channels})
+
+    async def _change_channel(
+        self, request: web.Request, change: Callable[[Channel, JSONDict], None]
+    ) -> web.Response:
+        body = await read_json_body(request)
+        try:
+            channel = self.workspace.channel(body.get("channel"))
+            change(channel, body)
+        except WebApiRefusal as exc:
+            return admin_error(exc.code, 404 if exc.code == "channel_not_found" else 400)
+        return web.json_response(admin_channel(channel))
+
+    async def admin_archive(self, request: web.Request) -> web.Response:
+        """Someone archives the channel: posts and edits there answer ``is_archived``."""
+        return await self._change_channel(request, lambda c, _: self.workspace.archive(c, True))
+
+    async def admin_unarchive(self, request: web.Request) -> web.Response:
+        return await self._change_channel(request, lambda c, _: self.workspace.archive(c, False))
+
+    async def admin_rename(self, request: web.Request) -> web.Response:
+        """Someone renames the channel: its id stays, its old name no longer resolves."""
+        return await self._change_channel(
+            request, lambda c, body: self.workspace.rename(c, str(body.get("name", "")))
+        )
+
+    async def admin_remove_bot(self, request: web.Request) -> web.Response:
+        """Someone removes the app from the channel: ``not_in_channel`` until invited back."""
+        return await self._change_channel(request, lambda c, _: setattr(c, "bot_is_member", False))
+
+    async def admin_invite_bot(self, request: web.Request) -> web.Response:
+        return await self._change_channel(request, lambda c, _: setattr(c, "bot_is_member", True))
+
+    async def admin_revoke_token(self, request: web.Request) -> web.Response:
+        """The token stops working mid-run (the app uninstalled, the token rotated or revoked):
+        every call with it answers ``error`` (``token_revoked``, ``invalid_auth`` or
+        ``account_inactive``)."""
+        body = await read_json_body(request)
+        token, error = body.get("token"), body.get("error", "token_revoked")
+        if not isinstance(token, str) or not token:
+            return admin_error("'token' is required")
+        if error not in TOKEN_REFUSALS:
+            return admin_error(f"'error' must be one of {list(TOKEN_REFUSALS)}")
+        self.workspace.revoked[token] = error
+        return web.json_response({"revoked": len(self.workspace.revoked)})
+
+    async def admin_restore_token(self, request: web.Request) -> web.Response:
+        body = await read_json_body(request)
+        self.workspace.revoked.pop(str(body.get("token", "")), None)
+        return web.json_response({"revoked": len(self.workspace.revoked)})
+
+    async def admin_scopes(self, request: web.Request) -> web.Response:
+        """The bot token's scopes: ``{scopes}`` sets them, ``{add, remove}`` changes them (as
+        when the app is reinstalled with other scopes; the token stays the same)."""
+        if request.method == "POST":
+            body = await read_json_body(request)
+            if not all(isinstance(body.get(k, []), list) for k in ("scopes", "add", "remove")):
+                return admin_error("'scopes', 'add' and 'remove' must be lists of scopes")
+            scopes = set(self.workspace.scopes)
+            if "scopes" in body:
+                scopes = {str(s) for s in body["scopes"]}
+            scopes |= {str(s) for s in body.get("add", [])}
+            scopes -= {str(s) for s in body.get("remove", [])}
+            self.workspace.scopes = scopes
+        return web.json_response({"scopes": sorted(self.workspace.scopes)})
+
+    async def admin_page_limits(self, request: web.Request) -> web.Response:
+        """Lower (or restore) a paginated method's maximum page size: ``{method: maximum}``.
+        Its default follows down to the new maximum, as in Slack's non-Marketplace cohort
+        (15 for conversations.history and conversations.replies). Reset restores Slack's."""
+        body = await read_json_body(request)
+        for method, maximum in body.items():
+            if method not in PAGE_LIMITS or not isinstance(maximum, int) or maximum < 1:
+                return admin_error(f"use {{method: maximum}} with a method of {list(PAGE_LIMITS)}")
+            default = PAGE_LIMITS[method][0]
+            self.workspace.page_limits[method] = (min(default, maximum), maximum)
+        limits = {
+            m: {"default": d, "maximum": x} for m, (d, x) in self.workspace.page_limits.items()
+        }
+        return web.json_response({"page_limits": limits})
 
     async def admin_add_channel(self, request: web.Request) -> web.Response:
         body = await read_json_body(request)

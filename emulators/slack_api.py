@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from emulators.slack_models import (
     APP_ID,
     BOT_ID,
     BOT_NAME,
+    BOT_SCOPES,
     BOT_USER_ID,
     HUMAN_USER_ID,
     MAX_MESSAGE_BLOCKS,
@@ -30,10 +32,41 @@ from emulators.slack_models import (
     fill_block_ids,
     make_trigger_id,
 )
+from emulators.slack_paging import (
+    PAGE_LIMITS,
+    decode_cursor,
+    encode_cursor,
+    flag,
+    page_size,
+    ts_key,
+)
 
 TRIGGER_LIFETIME_S = 3.0
 MAX_TEXT = 40000
 Method = Callable[[JSONDict], JSONDict]
+# The scope a bot token needs for each method (a public channel's; an IM needs im:*).
+METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "conversations.info": "channels:read",
+    "conversations.history": "channels:history",
+    "conversations.replies": "channels:history",
+    "users.info": "users:read",
+    "usergroups.list": "usergroups:read",
+    "usergroups.users.list": "usergroups:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+LIST_SCOPES = {
+    "public_channel": "channels:read",
+    "private_channel": "groups:read",
+    "im": "im:read",
+    "mpim": "mpim:read",
+}
+TOKEN_REFUSALS = ("token_revoked", "invalid_auth", "account_inactive")
+CHANNEL_NAME = re.compile(r"[a-z0-9_-]{1,80}")
 
 
 class Workspace:
@@ -52,12 +85,18 @@ class Workspace:
         self.files: dict[str, JSONDict] = {}
         self.uploads: dict[str, str] = {}
         self.keep_revisions = False
+        self.scopes: set[str] = set(BOT_SCOPES)
+        self.revoked: dict[str, str] = {}
+        self.page_limits = dict(PAGE_LIMITS)
         self._last_ts = 0
         self.reset()
 
     def reset(self) -> None:
         self.ids = IdMaker()
         self.keep_revisions = False
+        self.scopes = set(BOT_SCOPES)
+        self.revoked = {}
+        self.page_limits = dict(PAGE_LIMITS)
         self.channels = {}
         self.users = {
             BOT_USER_ID: User(BOT_USER_ID, BOT_NAME, "Complaintbot", is_bot=True),
@@ -163,6 +202,68 @@ class Workspace:
         self.triggers[trigger] = (self.clock(), user_id)
         return trigger
 
+    # ------------------------------------------------------------- access
+
+    def missing_scope(self, method: str, args: JSONDict, token: str) -> WebApiRefusal | None:
+        """Slack's ``missing_scope`` (with ``needed`` and ``provided``) when the bot token
+        lacks a scope ``method`` needs; user tokens are not checked."""
+        if not token.startswith("xoxb-"):
+            return None
+        if method == "conversations.list":
+            kinds = str(args.get("types") or "public_channel").split(",")
+            needed = [LIST_SCOPES[k.strip()] for k in kinds if k.strip() in LIST_SCOPES]
+        else:
+            scope = METHOD_SCOPES.get(method)
+            needed = [scope] if scope else []
+            if scope and method.startswith("conversations.") and self._is_im(args.get("channel")):
+                needed = [scope.replace("channels:", "im:")]
+        missing = [scope for scope in needed if scope not in self.scopes]
+        if not missing:
+            return None
+        return WebApiRefusal(
+            "missing_scope", needed=",".join(missing), provided=",".join(sorted(self.scopes))
+        )
+
+    def _is_im(self, ref: Any) -> bool:
+        channel = self.channels.get(str(ref)) if isinstance(ref, str) else None
+        return bool(channel and channel.is_im) or (isinstance(ref, str) and ref in self.users)
+
+    @staticmethod
+    def writable(channel: Channel) -> Channel:
+        """A channel the bot may post in, edit or delete in: not archived, and a member."""
+        if channel.is_archived:
+            raise WebApiRefusal("is_archived")
+        if not channel.bot_is_member:
+            raise WebApiRefusal("not_in_channel")
+        return channel
+
+    @staticmethod
+    def readable(channel: Channel) -> Channel:
+        """A channel whose history the bot may read: a member (archived ones stay readable)."""
+        if not channel.bot_is_member:
+            raise WebApiRefusal("not_in_channel")
+        return channel
+
+    def archive(self, channel: Channel, archived: bool) -> None:
+        if channel.is_im:
+            raise WebApiRefusal("method_not_supported_for_channel_type")
+        if archived and channel.name == "general":
+            raise WebApiRefusal("cant_archive_general")
+        if channel.is_archived == archived:
+            raise WebApiRefusal("already_archived" if archived else "not_archived")
+        channel.is_archived = archived
+
+    def rename(self, channel: Channel, name: str) -> None:
+        name = name.lstrip("#")
+        if channel.is_im:
+            raise WebApiRefusal("method_not_supported_for_channel_type")
+        if not CHANNEL_NAME.fullmatch(name):
+            raise WebApiRefusal("invalid_name_specials")
+        if any(c.name == name and not c.is_im for c in self.channels.values()):
+            raise WebApiRefusal("name_taken")
+        channel.previous_names.append(channel.name)
+        channel.name = name
+
     # ------------------------------------------------------------- content
 
     def _content(
@@ -228,14 +329,14 @@ class Workspace:
         }
 
     def chat_post_message(self, args: JSONDict) -> JSONDict:
-        channel = self.channel(args.get("channel"))
+        channel = self.writable(self.channel(args.get("channel")))
         text, blocks = self._content(args)
         thread_ts = args.get("thread_ts") or None
         message = self.post(channel, text, blocks, user=BOT_USER_ID, thread_ts=thread_ts)
         return {"channel": channel.id, "ts": message.ts, "message": message.wire()}
 
     def chat_update(self, args: JSONDict) -> JSONDict:
-        channel = self.channel(args.get("channel"))
+        channel = self.writable(self.channel(args.get("channel")))
         message = self.message(channel, args.get("ts"))
         if not message.bot:
             raise WebApiRefusal("cant_update_message")
@@ -252,7 +353,7 @@ class Workspace:
         return {"channel": channel.id, "ts": message.ts, "text": text, "message": wire}
 
     def chat_delete(self, args: JSONDict) -> JSONDict:
-        channel = self.channel(args.get("channel"))
+        channel = self.writable(self.channel(args.get("channel")))
         message = self.message(channel, args.get("ts"))
         if not message.bot:
             raise WebApiRefusal("cant_delete_message")
@@ -266,7 +367,7 @@ class Workspace:
         return {"channel": channel.id, "ts": message.ts}
 
     def chat_post_ephemeral(self, args: JSONDict) -> JSONDict:
-        channel = self.channel(args.get("channel"))
+        channel = self.writable(self.channel(args.get("channel")))
         user = args.get("user")
         if user not in self.users:
             raise WebApiRefusal("user_not_in_channel")
@@ -291,8 +392,28 @@ class Workspace:
         return {"channel": self.channel(args.get("channel")).info()}
 
     def conversations_list(self, args: JSONDict) -> JSONDict:
-        channels = [c.info() for c in self.channels.values() if not c.is_im]
-        return {"channels": channels, "response_metadata": {"next_cursor": ""}}
+        """Pages over every conversation of the asked types, then drops the archived ones
+        when ``exclude_archived`` is set: as on Slack, a page may come back short (even
+        empty) with a cursor for more."""
+        kinds = {k.strip() for k in str(args.get("types") or "public_channel").split(",")}
+        pool = [
+            c for c in self.channels.values() if ("im" if c.is_im else "public_channel") in kinds
+        ]
+        start = 0
+        after = decode_cursor(args.get("cursor"), "team")
+        if after is not None:
+            ids = [c.id for c in pool]
+            if after not in ids:
+                raise WebApiRefusal("invalid_cursor")
+            start = ids.index(after)
+        limit = page_size(args, self.page_limits["conversations.list"])
+        page, rest = pool[start : start + limit], pool[start + limit :]
+        if flag(args.get("exclude_archived")):
+            page = [c for c in page if not c.is_archived]
+        return {
+            "channels": [c.info() for c in page],
+            "response_metadata": {"next_cursor": encode_cursor("team", rest[0].id) if rest else ""},
+        }
 
     def _visible(self, channel: Channel) -> list[Message]:
         return [
@@ -301,37 +422,76 @@ class Workspace:
             if m.channel == channel.id and not m.deleted and not m.ephemeral_to
         ]
 
-    def conversations_history(self, args: JSONDict) -> JSONDict:
-        channel = self.channel(args.get("channel"))
-        top = [m for m in self._visible(channel) if not m.thread_ts or m.thread_ts == m.ts]
-        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
+    @staticmethod
+    def _in_range(messages: list[Message], args: JSONDict) -> list[Message]:
+        """``oldest``/``latest`` bounds, exclusive unless ``inclusive``."""
+        inclusive = flag(args.get("inclusive"))
         if args.get("oldest"):
-            oldest = float(args["oldest"])
-            top = [m for m in top if float(m.ts) > oldest or (inclusive and float(m.ts) == oldest)]
+            oldest = ts_key(args["oldest"], "invalid_ts_oldest")
+            messages = [
+                m
+                for m in messages
+                if ts_key(m.ts) > oldest or (inclusive and ts_key(m.ts) == oldest)
+            ]
         if args.get("latest"):
-            latest = float(args["latest"])
-            top = [m for m in top if float(m.ts) < latest or (inclusive and float(m.ts) == latest)]
-        limit = int(args.get("limit") or 100)
-        newest_first = list(reversed(top))
+            latest = ts_key(args["latest"], "invalid_ts_latest")
+            messages = [
+                m
+                for m in messages
+                if ts_key(m.ts) < latest or (inclusive and ts_key(m.ts) == latest)
+            ]
+        return messages
+
+    def _page(
+        self, messages: list[Message], args: JSONDict, method: str, newest_first: bool
+    ) -> tuple[list[Message], str]:
+        """One page of ``messages`` (already in answer order) from the cursor on, and the
+        cursor for the next one ("" on the last page)."""
+        at = decode_cursor(args.get("cursor"), "next_ts")
+        if at is not None:
+            key = ts_key(at)
+            messages = [
+                m
+                for m in messages
+                if (ts_key(m.ts) <= key if newest_first else ts_key(m.ts) >= key)
+            ]
+        limit = page_size(args, self.page_limits[method])
+        page, rest = messages[:limit], messages[limit:]
+        return page, encode_cursor("next_ts", rest[0].ts) if rest else ""
+
+    def conversations_history(self, args: JSONDict) -> JSONDict:
+        """Top-level messages, newest first, ``limit`` at a time (default 100, at most 999);
+        ``has_more`` and ``next_cursor`` say whether older ones remain in the range."""
+        channel = self.readable(self.channel(args.get("channel")))
+        top = [m for m in self._visible(channel) if not m.thread_ts or m.thread_ts == m.ts]
+        newest_first = list(reversed(self._in_range(top, args)))
+        page, cursor = self._page(newest_first, args, "conversations.history", True)
         return {
-            "messages": [m.wire() for m in newest_first[:limit]],
-            "has_more": len(newest_first) > limit,
+            "messages": [m.wire() for m in page],
+            "has_more": bool(cursor),
             "pin_count": 0,
             "channel_actions_ts": None,
             "channel_actions_count": 0,
-            "response_metadata": {"next_cursor": ""},
+            "response_metadata": {"next_cursor": cursor},
         }
 
     def conversations_replies(self, args: JSONDict) -> JSONDict:
-        channel = self.channel(args.get("channel"))
+        """A thread oldest first: the parent, then its replies in ``oldest``/``latest``,
+        ``limit`` at a time with a cursor for more."""
+        channel = self.readable(self.channel(args.get("channel")))
         ts = args.get("ts")
-        thread = [m for m in self._visible(channel) if m.ts == ts or m.thread_ts == ts]
-        if not thread:
+        visible = self._visible(channel)
+        parent = next((m for m in visible if m.ts == ts), None)
+        replies = [m for m in visible if m.thread_ts == ts and m.ts != ts]
+        if parent is None and not replies:
             raise WebApiRefusal("thread_not_found")
+        first = args.get("cursor") in (None, "")
+        thread = ([parent] if parent is not None and first else []) + self._in_range(replies, args)
+        page, cursor = self._page(thread, args, "conversations.replies", False)
         return {
-            "messages": [m.wire() for m in thread],
-            "has_more": False,
-            "response_metadata": {"next_cursor": ""},
+            "messages": [m.wire() for m in page],
+            "has_more": bool(cursor),
+            "response_metadata": {"next_cursor": cursor},
         }
 
     def users_info(self, args: JSONDict) -> JSONDict:
@@ -465,7 +625,7 @@ class Workspace:
             str(args.get("channels", "")).split(",")[0] or None
         )
         if channel_ref:
-            channel = self.channel(channel_ref)
+            channel = self.writable(self.channel(channel_ref))
             self.post(
                 channel,
                 str(args.get("initial_comment") or ""),

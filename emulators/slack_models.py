@@ -22,6 +22,16 @@ WORKSPACE_URL = "https://emulated.slack.com/"
 ID_ALPHABET = string.digits + string.ascii_uppercase
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
+# The bot token's scopes on a fresh install: those deploy/slack-app-manifest.yaml asks for.
+BOT_SCOPES = (
+    "chat:write",
+    "channels:read",
+    "groups:read",
+    "channels:history",
+    "groups:history",
+    "usergroups:read",
+    "files:write",
+)
 
 
 class WebApiRefusal(Exception):
@@ -55,6 +65,9 @@ class Channel:
     created: int
     is_im: bool = False
     user: str | None = None
+    is_archived: bool = False
+    bot_is_member: bool = True
+    previous_names: list[str] = field(default_factory=list)
 
     def info(self) -> JSONDict:
         """The ``channel`` object of conversations.info for a public channel or an IM."""
@@ -77,7 +90,7 @@ class Channel:
             "is_mpim": False,
             "is_private": False,
             "created": self.created,
-            "is_archived": False,
+            "is_archived": self.is_archived,
             "is_general": self.name == "general",
             "unlinked": 0,
             "name_normalized": self.name,
@@ -92,11 +105,11 @@ class Channel:
             "is_ext_shared": False,
             "shared_team_ids": [TEAM_ID],
             "pending_connected_team_ids": [],
-            "is_member": True,
+            "is_member": self.bot_is_member,
             "last_read": "0000000000.000000",
             "topic": {"value": "", "creator": "", "last_set": 0},
             "purpose": {"value": "", "creator": "", "last_set": 0},
-            "previous_names": [],
+            "previous_names": list(self.previous_names),
         }
 
 

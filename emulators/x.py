@@ -1,10 +1,11 @@
-"""X API v2 emulator: search, mentions, users/me, post and delete, with X's 2026 reply rule."""
+"""X API v2 emulator: search, mentions, users/me, post and delete, with X's 2026 reply rule,
+recent search's 7-day reach and the monthly usage cap."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -13,6 +14,7 @@ from aiohttp import web
 from emulators.core import Emulator, Fault, JSONDict, RateWindow, admin_error, read_json_body
 from emulators.query import Parser, Predicate, QueryError
 from emulators.x_format import (
+    MENTION,
     TWEET_EXPANSIONS,
     TWEET_FIELDS,
     USER_EXPANSIONS,
@@ -20,11 +22,17 @@ from emulators.x_format import (
     XPost,
     XUser,
     invalid_request,
+    iso_ms,
+    minute,
+    not_authorized,
     not_found_error,
     parameter_error,
     parse_time,
+    posted_at,
     problem,
+    snowflake,
     unsupported_auth,
+    usage_capped,
     weighted_length,
 )
 from emulators.x_store import XStore, decode_token, encode_token
@@ -41,10 +49,12 @@ RATE_LIMITS = {
     "create": 100,
     "delete": 50,
 }
+# X's refusal since February 2026 (403, not-authorized-for-resource), for replies and quotes.
 REPLY_NOT_ALLOWED = (
-    "Reply to this conversation is not allowed because you have not been mentioned or "
-    "otherwise engaged by the author of the post you are replying to."
+    "You can only reply to or quote posts where you are mentioned or are the author."
 )
+USAGE_CAP_STATUSES = (429, 402)
+LEADING_HANDLES = re.compile(r"(?:@\w{1,15}(?:\s+|$))+")
 OAUTH_PARAM = re.compile(r'(\w+)="([^"]*)"')
 OAUTH_REQUIRED = (
     "oauth_consumer_key",
@@ -88,6 +98,7 @@ class XEmulator(XStore, Emulator):
         self.users: dict[str, XUser] = {}
         self.posts: dict[str, XPost] = {}
         self.windows: dict[str, RateWindow] = {}
+        self.usage_cap: JSONDict | None = None
         self.reset_state()
 
     # ------------------------------------------------------------------ state
@@ -95,6 +106,7 @@ class XEmulator(XStore, Emulator):
     def reset_state(self) -> None:
         self.users = {}
         self.posts = {}
+        self.usage_cap = None
         self.windows = {
             key: RateWindow(limit, RATE_WINDOW_S, self.clock) for key, limit in RATE_LIMITS.items()
         }
@@ -122,6 +134,8 @@ class XEmulator(XStore, Emulator):
             web.post("/_admin/posts", self.admin_add_post),
             web.get("/_admin/posts", self.admin_posts),
             web.delete("/_admin/posts/{id}", self.admin_delete_post),
+            web.post("/_admin/usage_cap", self.admin_set_usage_cap),
+            web.get("/_admin/usage_cap", self.admin_usage_cap),
         ]
 
     # ------------------------------------------------------------- rate limits
@@ -202,12 +216,29 @@ class XEmulator(XStore, Emulator):
         return problem(401)
 
     async def _guard(self, request: web.Request, *, user_context: bool) -> Caller | web.Response:
-        """Authentication first (as X does), then the rate-limit budget."""
+        """Authentication first (as X does), then the usage cap, then the rate-limit budget."""
         caller = self._authenticate(request, user_context=user_context)
         if isinstance(caller, web.Response):
             return caller
+        capped = self._capped()
+        if capped is not None:
+            return capped
         limited = self._spend(request)
         return limited if limited is not None else caller
+
+    def _capped(self) -> web.Response | None:
+        """X's usage-cap answer while the admin switch has the account over its cap."""
+        cap = self.usage_cap
+        if cap is None:
+            return None
+        until = cap.get("until")
+        if until is not None and self.clock() >= until:
+            self.usage_cap = None  # the cap reset
+            return None
+        response = usage_capped(int(cap["status"]))
+        if cap.get("retry_after") and until is not None:
+            response.headers["retry-after"] = str(max(int(until - self.clock()), 1))
+        return response
 
     # ------------------------------------------------------------- rendering
 
@@ -245,8 +276,12 @@ class XEmulator(XStore, Emulator):
         token_param: str,
         min_results: int,
         errors: list[JSONDict],
+        oldest: float | None = None,
     ) -> tuple[list[XPost], JSONDict]:
-        """Filter by since_id/until_id/time, newest first, cut a page and build ``meta``."""
+        """Filter by since_id/until_id/time, newest first, cut a page and build ``meta``.
+
+        ``oldest`` (recent search: 7 days ago) refuses ids and a start_time older than it, as X
+        does."""
         query = request.query
         max_results = 10
         raw_max = query.get("max_results")
@@ -298,6 +333,8 @@ class XEmulator(XStore, Emulator):
                             f"'{name}' must be a valid RFC 3339 date",
                         )
                     )
+        if oldest is not None and not errors:
+            self._check_reach(query, times, oldest, errors)
         if errors:
             return [], {}
         since = int(query["since_id"]) if "since_id" in query else None
@@ -324,6 +361,32 @@ class XEmulator(XStore, Emulator):
                 meta["next_token"] = encode_token(int(page[-1].id))
         return page, meta
 
+    @staticmethod
+    def _check_reach(
+        query: Mapping[str, str], times: dict[str, float], oldest: float, errors: list[JSONDict]
+    ) -> None:
+        """X's refusals of a since_id/until_id/start_time older than recent search reaches."""
+        for name in ("since_id", "until_id"):
+            value = query.get(name)
+            if value is not None and posted_at(value) < oldest:
+                errors.append(
+                    parameter_error(
+                        name,
+                        value,
+                        f"'{name}' must be a tweet id created after {minute(oldest)}. "
+                        f"Please use a '{name}' that is larger than {snowflake(oldest, set())}",
+                    )
+                )
+        if "start_time" in times and times["start_time"] < oldest:
+            errors.append(
+                parameter_error(
+                    "start_time",
+                    query["start_time"],
+                    f"Invalid 'start_time':'{minute(times['start_time'])}'. "
+                    f"'start_time' must be on or after {minute(oldest, up=True)}",
+                )
+            )
+
     def _timeline_answer(
         self,
         request: web.Request,
@@ -332,10 +395,16 @@ class XEmulator(XStore, Emulator):
         token_param: str,
         min_results: int,
         errors: list[JSONDict],
+        oldest: float | None = None,
     ) -> web.Response:
         tweet_fields, user_fields, expansions = self._fields(request, errors)
         page, meta = self._page(
-            request, candidates, token_param=token_param, min_results=min_results, errors=errors
+            request,
+            candidates,
+            token_param=token_param,
+            min_results=min_results,
+            errors=errors,
+            oldest=oldest,
         )
         if errors:
             return invalid_request(errors)
@@ -375,7 +444,12 @@ class XEmulator(XStore, Emulator):
             if not p.deleted and p.created_at >= oldest and not errors and predicate(p)
         ]
         return self._timeline_answer(
-            request, candidates, token_param="next_token", min_results=10, errors=errors
+            request,
+            candidates,
+            token_param="next_token",
+            min_results=10,
+            errors=errors,
+            oldest=oldest,
         )
 
     async def mentions(self, request: web.Request) -> web.Response:
@@ -531,8 +605,9 @@ class XEmulator(XStore, Emulator):
             return problem(
                 403, "You attempted to quote a Tweet that is deleted or not visible to you."
             )
-        if target is not None and not self.may_reply(caller.user, target):
-            return problem(403, REPLY_NOT_ALLOWED)
+        for engaged in (target, quoted):
+            if engaged is not None and not self.may_reply(caller.user, engaged):
+                return not_authorized(REPLY_NOT_ALLOWED)
         duplicate = any(
             p.author_id == caller.user.id and not p.deleted and p.text.strip() == text.strip()
             for p in self.posts.values()
@@ -581,6 +656,9 @@ class XEmulator(XStore, Emulator):
             int(followers) if followers is not None else None,
             name=str(body.get("author_name", "")),
         )
+        parent = links["in_reply_to"]
+        if parent is not None:  # a person's reply, as X's apps write it
+            text = with_handles(text, self.reply_handles(parent, author))
         post = self.add_post(
             text,
             author,
@@ -601,3 +679,52 @@ class XEmulator(XStore, Emulator):
             return admin_error("unknown post", 404)
         post.deleted = True
         return web.json_response({"ok": True})
+
+    async def admin_set_usage_cap(self, request: web.Request) -> web.Response:
+        """Put the account over its usage cap (or back under it)."""
+        body = await read_json_body(request)
+        unknown = set(body) - {"capped", "status", "until", "retry_after"}
+        if unknown:
+            return admin_error(f"unknown usage_cap keys: {sorted(unknown)}")
+        if not body.get("capped", True):
+            self.usage_cap = None
+            return await self.admin_usage_cap(request)
+        status = int(body.get("status", 429))
+        if status not in USAGE_CAP_STATUSES:
+            return admin_error(f"'status' must be one of {list(USAGE_CAP_STATUSES)}")
+        try:
+            until = parse_time(body["until"]) if body.get("until") is not None else None
+        except ValueError:
+            return admin_error("'until' must be ISO 8601 or epoch seconds")
+        if body.get("retry_after") and until is None:
+            return admin_error("'retry_after' needs 'until'")
+        self.usage_cap = {
+            "status": status,
+            "until": until,
+            "retry_after": bool(body.get("retry_after", False)),
+        }
+        return await self.admin_usage_cap(request)
+
+    async def admin_usage_cap(self, request: web.Request) -> web.Response:
+        cap = self.usage_cap
+        if cap is not None and cap["until"] is not None and self.clock() >= cap["until"]:
+            self.usage_cap = cap = None
+        if cap is None:
+            return web.json_response({"capped": False})
+        until = cap["until"]
+        return web.json_response(
+            {
+                "capped": True,
+                "status": cap["status"],
+                "until": iso_ms(until) if until is not None else None,
+                "retry_after": cap["retry_after"],
+            }
+        )
+
+
+def with_handles(text: str, handles: list[str]) -> str:
+    """``text`` starting with ``@handle`` for each of ``handles`` it does not start with yet."""
+    leading = LEADING_HANDLES.match(text)
+    present = {name.lower() for name in MENTION.findall(leading.group(0) if leading else "")}
+    missing = [f"@{name} " for name in handles if name.lower() not in present]
+    return "".join(missing) + text

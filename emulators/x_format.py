@@ -230,6 +230,50 @@ def problem(status: int, detail: str | None = None, **extra: Any) -> web.Respons
     return web.json_response(body, status=status)
 
 
+def not_authorized(detail: str) -> web.Response:
+    """X's 403 for a post the caller may not reply to or quote, as X sends it (no
+    ``resource_type``, which the description's NotAuthorizedForResourceProblem lists)."""
+    return web.json_response(
+        {
+            "detail": detail,
+            "status": 403,
+            "title": "Authorization Error",
+            "type": PROBLEM_BASE + "not-authorized-for-resource",
+        },
+        status=403,
+    )
+
+
+def usage_capped(status: int = 429) -> web.Response:
+    """X's answer once the account's monthly usage cap is spent (the body recorded from the
+    live API in xdevplatform/xdk#25, February 2026, account id made up)."""
+    return web.json_response(
+        {
+            "account_id": 1000000001,
+            "product_name": "standard-basic",
+            "title": "UsageCapExceeded",
+            "period": "Monthly",
+            "scope": "Product",
+            "detail": "Usage cap exceeded: Monthly product cap",
+            "type": "https://api.twitter.com/2/problems/usage-capped",
+        },
+        status=status,
+    )
+
+
+def minute(epoch: float, *, up: bool = False) -> str:
+    """X's minute-precision time in its window errors (``2026-07-31T11:45Z``)."""
+    moment = datetime.fromtimestamp(epoch, UTC).replace(second=0, microsecond=0)
+    if up and moment.timestamp() < epoch:
+        moment = datetime.fromtimestamp(moment.timestamp() + 60, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%MZ")
+
+
+def posted_at(post_id: str) -> float:
+    """When a snowflake id was made (epoch seconds)."""
+    return ((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000
+
+
 def unsupported_auth() -> web.Response:
     """X's 403 when an app-only bearer token calls a user-context endpoint."""
     return web.json_response(

@@ -233,16 +233,27 @@ class XStore:
         )
 
     def may_reply(self, replier: XUser, target: XPost) -> bool:
-        """X's 2026 rule: the target's author @mentioned or quoted (or otherwise engaged) us."""
+        """X's 2026 rule, in its own words: "You can only reply to or quote posts where you are
+        mentioned or are the author." Mentioned means an ``@handle`` in the text, the leading
+        ones a reply starts with included. A quote of one of our posts without an @mention
+        is not enough here (X's evidence on quotes is mixed; the stricter reading is kept)."""
         if target.author_id == replier.id:
             return True
-        if replier.username.lower() in (u.lower() for u in target.mentioned_usernames()):
-            return True
-        for engaged in (target.quote_of, target.in_reply_to):
-            parent = self.posts.get(engaged) if engaged else None
-            if parent is not None and parent.author_id == replier.id:
-                return True
-        return False
+        return replier.username.lower() in (u.lower() for u in target.mentioned_usernames())
+
+    def reply_handles(self, parent: XPost, author: XUser) -> list[str]:
+        """The ``@handles`` X's apps put at the start of a reply to ``parent``: its author, then
+        everyone it mentions (its own leading handles included), never the replier."""
+        names = [self.users[parent.author_id].username, *parent.mentioned_usernames()]
+        seen = {author.username.lower()}
+        handles = []
+        for name in names:
+            user = self.user_by_name(name)
+            canonical = user.username if user else name
+            if canonical.lower() not in seen:
+                seen.add(canonical.lower())
+                handles.append(canonical)
+        return handles
 
     def _admin_view(self, post: XPost) -> JSONDict:
         author = self.users[post.author_id]

@@ -92,7 +92,7 @@ def test_x_post_that_does_not_mention_the_brand_cannot_be_answered() -> None:
     case_id = desk.open(mention(START, mentions_brand=False))
     case = desk.book.get(case_id)
     assert case.can_reply == 0
-    assert "@mention or quote" in case.reply_block_reason
+    assert "@mention the brand account" in case.reply_block_reason
 
 
 def test_clra_demand_starts_a_thirty_day_cure_clock() -> None:

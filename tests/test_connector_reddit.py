@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.clock import SystemClock
+from bot.app.slack.web import WebSlack
+from bot.clock import ManualClock, SystemClock, parse_iso
 from bot.config import default_config
 from bot.connector import PostedReply, ReplyCheck
 from bot.errors import AuthError, RateLimited, TransientError
 from bot.ingest import Ingestor
-from bot.models import Mention
+from bot.models import Classification, Mention
 from bot.records import mention_from_row
+from bot.slack.delivery import SlackDelivery
 from bot.store import Store
-from connectors.reddit import RedditConnector, may_reply, reply_url, user_agent
+from bot.workflow import Workflow
+from connectors.reddit import RedditConnector, may_reply, ratelimit_wait, reply_url, user_agent
 from emulators import Emulators
 
 SECRETS = {
@@ -26,6 +30,7 @@ SECRETS = {
     "REDDIT_USERNAME": "acme_support",
     "REDDIT_PASSWORD": "hunter2",
 }
+APPROVER = "U0APPROVER"
 
 
 def make_connector(
@@ -252,3 +257,146 @@ def test_can_reply_checks_the_text_after_the_rule(emu: Emulators) -> None:
     assert connector.can_reply(post, " ") == ReplyCheck(False, "empty reply")
     too_long = ReplyCheck(False, "10001 characters; Reddit allows 10000")
     assert connector.can_reply(post, "x" * 10_001) == too_long
+
+
+def test_an_inbox_mention_keeps_its_comments_permalink_and_its_reply_gets_reddits(
+    emu: Emulators,
+) -> None:
+    """Issue 17, item 4: an inbox mention carries ``context`` (the permalink + ?context=3),
+    not ``permalink``, so its URL was stored as the bare site root."""
+    connector = make_connector(emu, subreddits=("all",))
+    post = emu.reddit.add_submission("gadgets", "someone", "Charger melted", "")
+    comment = emu.reddit.add_comment(post["fullname"], "fan", "u/acme_support it melted", "gadgets")
+    store = Store.memory()
+    poll(connector, store)
+    mention = mention_from_row(next(iter(store.db.table("mentions").rows)))
+    thread = f"{emu.reddit_url}/r/gadgets/comments/{post['id']}/charger_melted"
+    assert mention.url == f"{thread}/{comment['id']}/"
+    reply = connector.reply(mention, "Sorry! Please contact https://acme.example/help")
+    assert reply.url == f"{thread}/{reply.id.removeprefix('t1_')}/"
+    posted = {p["fullname"]: p for p in emu.reddit.posts()}
+    assert reply.url == f"{emu.reddit_url}{posted[reply.id]['permalink']}"
+    assert connector.find_reply(mention) == reply
+
+
+def test_a_reply_to_a_comment_has_reddits_permalink_not_one_nested_under_the_comment(
+    emu: Emulators,
+) -> None:
+    """Reddit's permalink of a reply is /comments/<post>/<slug>/<reply>/ at any depth; the URL
+    was built as the comment's permalink + the reply id."""
+    connector = make_connector(emu)
+    post = emu.reddit.add_submission("shopping", "shopper", "Boots?", "")
+    comment = emu.reddit.add_comment(post["fullname"], "kim", "acme boots fell apart", "shopping")
+    store = Store.memory()
+    poll(connector, store)
+    mention = mention_from_row(next(iter(store.db.table("mentions").rows)))
+    thread = f"{emu.reddit_url}/r/shopping/comments/{post['id']}/boots"
+    assert (mention.post_id, mention.url) == (comment["fullname"], f"{thread}/{comment['id']}/")
+    reply = connector.reply(mention, "Sorry Kim, which order was it?")
+    assert reply.url == f"{thread}/{reply.id.removeprefix('t1_')}/"
+    assert connector.find_reply(mention) == reply
+
+
+def test_reply_url_without_reddits_permalink_is_built_the_way_reddit_builds_it() -> None:
+    when = datetime(2026, 11, 30, 17, tzinfo=UTC)
+    thread = "https://www.reddit.com/r/acme/comments/p1/acme_lost_it"
+    comment = Mention("reddit", "t1_c1", "jane", "jane", "acme?", when, f"{thread}/c1/")
+    assert reply_url(comment, "t1_r9") == f"{thread}/r9/"
+    with_context = Mention(
+        "reddit", "t1_c1", "jane", "jane", "acme?", when, f"{thread}/c1/?context=3"
+    )
+    assert reply_url(with_context, "t1_r9") == f"{thread}/r9/"
+    site_root = Mention("reddit", "t1_c1", "jane", "jane", "acme?", when, "https://www.reddit.com")
+    assert reply_url(site_root, "t1_r9") == ""  # stored before inbox URLs were read right
+
+
+@pytest.mark.parametrize(
+    ("message", "seconds"),
+    [
+        # Reddit's current text (praw-dev/praw#1954; pythonInRelay/Shreddit#16)
+        (
+            "Looks like you've been doing that a lot. Take a break for 14 minutes before trying "
+            "again.",
+            840,
+        ),
+        (
+            "Looks like you've been doing that a lot. Take a break for 4 seconds before trying "
+            "again.",
+            4,
+        ),
+        # the older one (reddit's r2/lib/errors.py; praw's tests/unit/test_reddit.py)
+        ("you are doing that too much. try again in 5 minutes.", 300),
+        ("You are doing that too much. Try again in 1 minute.", 60),
+        ("You are doing that too much. Try again in 2 milliseconds.", 0.002),
+        ("Try again in 1 hour.", 3600),
+        ("Some unexpected error message", None),
+    ],
+)
+def test_ratelimit_wait_reads_the_wait_reddit_names(message: str, seconds: float | None) -> None:
+    assert ratelimit_wait(message) == seconds
+
+
+def test_a_ratelimit_answer_to_a_reply_waits_as_long_as_reddit_says(emu: Emulators) -> None:
+    """Issue 17, item 5: RATELIMIT in json.errors named its wait; the connector waited 60 s."""
+    connector = make_connector(emu)
+    mention, parent = ingested_mention(emu, connector)
+    emu.reddit.comment_ratelimit(minutes=7)
+    with pytest.raises(RateLimited, match="Take a break for 7 minutes") as limited:
+        connector.reply(mention, "Sorry about that.")
+    assert limited.value.retry_after == 420
+    emu.reddit.comment_ratelimit(seconds=30, wording="try_again")
+    with pytest.raises(RateLimited, match="Try again in 30 seconds") as limited:
+        connector.reply(mention, "Sorry about that.")
+    assert limited.value.retry_after == 30
+    assert len(comment_posts(emu)) == 2  # one request each: praw did not sleep and post again
+    assert our_comments(emu, parent) == []
+
+
+def test_the_outbox_retries_a_rate_limited_reply_when_reddit_said(emu: Emulators) -> None:
+    """Through the outbox: the reply row waits the 7 minutes Reddit named, then posts once."""
+    emu.slack.add_channel("complaints")
+    emu.slack.add_channel("complaints-escalations")
+    base = default_config()
+    config = replace(
+        base,
+        reddit=replace(
+            base.reddit,
+            enabled=True,
+            oauth_url=emu.reddit_url,
+            reddit_url=emu.reddit_url,
+            subreddits=("acme",),
+        ),
+        brand=replace(base.brand, terms=("acme",)),
+        slack=replace(base.slack, api_base_url=emu.slack_api_url, approvers=(APPROVER,)),
+    )
+    clock = ManualClock(datetime.now(UTC))
+    store = Store.memory()
+    reddit = RedditConnector(config.reddit, config.brand, SECRETS)
+    flow = Workflow(config, store, clock, {"reddit": reddit})
+    slack = WebSlack("xoxb-emulator", emu.slack_api_url)
+    worker = flow.outbox_worker(SlackDelivery(config, flow.book, slack).handlers())
+    post = emu.reddit.add_submission("acme", "jane", "acme lost my parcel", "order 1234")
+    [mention_id] = Ingestor(store, clock, random.Random(0)).poll(reddit).new_mention_ids
+    outcome = flow.take_in(mention_id, Classification(True, 0.93, "shipping_delivery"))
+    assert outcome is not None
+    worker.run_once()
+    assert flow.approve(outcome.case_id, APPROVER).ok
+
+    emu.reddit.comment_ratelimit(minutes=7)
+    assert worker.run_once()["retried"] == 1
+    row = flow.outbox.row(f"reply:{outcome.case_id}")
+    assert row is not None and row["status"] == "pending" and "7 minutes" in row["last_error"]
+    assert parse_iso(row["next_attempt_at"]) == clock.now() + timedelta(minutes=7)
+    clock.advance(timedelta(minutes=6, seconds=59))
+    assert worker.run_once()["retried"] == 0
+    emu.reddit.comment_ratelimit(minutes=0)  # Reddit's 7 minutes are over
+    clock.advance(timedelta(seconds=1))
+    worker.run_once()
+    row = flow.outbox.row(f"reply:{outcome.case_id}")
+    assert row is not None and row["status"] == "done" and row["attempts"] == 2
+    [comment] = our_comments(emu, post["fullname"])
+    case = flow.book.get(outcome.case_id)
+    assert (case.reply_id, case.reply_url) == (
+        comment["fullname"],
+        f"{emu.reddit_url}{comment['permalink']}",
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
+import json
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -13,7 +15,7 @@ import pytest
 from bot.clock import SystemClock
 from bot.config import default_config
 from bot.connector import PostedReply, ReplyCheck
-from bot.errors import AuthError, PermanentError, RateLimited, TransientError
+from bot.errors import AuthError, PermanentError, RateLimited, TransientError, UsageCapped
 from bot.ingest import Ingestor
 from bot.models import Mention
 from bot.records import mention_from_row
@@ -32,12 +34,18 @@ SECRETS = {
 
 SEARCH_ONLY = ReplyCheck(
     False,
-    "X accepts API replies only to posts that @mention or quote the brand account; "
-    "this post was found by search",
+    "X accepts API replies only to posts that @mention the brand account (quoting it is not "
+    "enough); this post does not",
 )
+DAY = 86400.0
 
 
-def make_connector(emu: Emulators, timeout: float = 2.0, **secrets: str) -> XConnector:
+def make_connector(
+    emu: Emulators,
+    timeout: float = 2.0,
+    clock: Callable[[], float] = time.time,
+    **secrets: str,
+) -> XConnector:
     config = default_config()
     x = config.x.__class__(
         **{
@@ -48,7 +56,7 @@ def make_connector(emu: Emulators, timeout: float = 2.0, **secrets: str) -> XCon
         }
     )
     brand = config.brand.__class__(**{**config.brand.__dict__, "terms": ("acme",)})
-    return XConnector(x, brand, {**SECRETS, **secrets})
+    return XConnector(x, brand, {**SECRETS, **secrets}, clock=clock)
 
 
 @pytest.fixture
@@ -96,14 +104,130 @@ def test_page_cap_leaves_the_rest_for_the_next_poll(emu: Emulators) -> None:
     assert ingest(connector, store)["new"] == 1
 
 
-def test_quote_of_a_brand_post_counts_as_engagement(emu: Emulators, x: XConnector) -> None:
+def test_a_quote_without_an_at_mention_is_not_answerable(emu: Emulators, x: XConnector) -> None:
+    """X refuses a reply unless its post mentions us ("...where you are mentioned or are the
+    author"); a quote alone may not count, so it becomes an internal case, not a button."""
     original = emu.x.add_post("new season drop", BRAND)
     emu.x.add_post("acme this broke in a week", "quoter", quote_of=original)
+    emu.x.add_post("@acme this broke in a week", "tagger", quote_of=original)
     emu.x.add_post("acme this broke too", "searcher")
     store = Store.memory()
     ingest(x, store)
-    engaged = {r["author_handle"]: r["mentions_brand"] for r in store.db.table("mentions").rows}
-    assert engaged == {"quoter": 1, "searcher": 0}
+    rows = {r["author_handle"]: r for r in store.db.table("mentions").rows}
+    assert {name: row["mentions_brand"] for name, row in rows.items()} == {
+        "quoter": 0,
+        "tagger": 1,
+        "searcher": 0,
+    }
+    quote = mention_from_row(rows["quoter"])
+    assert x.may_reply(quote) == SEARCH_ONLY
+    with pytest.raises(PermanentError, match="quoting it is not enough"):
+        x.reply(quote, "Sorry!")
+    assert x.reply(mention_from_row(rows["tagger"]), "Sorry, we're on it.").id
+
+
+def test_a_reply_in_the_brands_thread_mentions_it_and_is_answered(
+    emu: Emulators, x: XConnector
+) -> None:
+    """A reply starts with the thread's @handles on X, so one under the brand's post (or
+    under a reply to it) @mentions the brand: X lets us answer it, and so do we."""
+    root = emu.x.add_post("new jackets are in", BRAND)
+    direct = emu.x.add_post("where is my order?", "kim", in_reply_to=root)
+    deeper = emu.x.add_post("same, two weeks late", "jane", in_reply_to=direct)
+    store = Store.memory()
+    ingest(x, store)
+    rows = {r["post_id"]: r for r in store.db.table("mentions").rows}
+    assert set(rows) == {direct, deeper}
+    for post_id in (direct, deeper):
+        mention = mention_from_row(rows[post_id])
+        assert mention.mentions_brand and mention.text.startswith(("@acme ", "@kim @acme "))
+        assert x.may_reply(mention) == ReplyCheck(True)
+        reply = x.reply(mention, f"Sorry {mention.author_handle}, we're looking into it.")
+        assert x.find_reply(mention) == reply
+
+
+def aged(emu: Emulators, text: str, author: str, days: float) -> str:
+    return emu.x.add_post(text, author, created_at=time.time() - days * DAY)
+
+
+def searches(emu: Emulators) -> list[dict[str, str]]:
+    return [r["query"] for r in emu.x.requests() if r["path"] == "/2/tweets/search/recent"]
+
+
+@pytest.mark.parametrize("behind_days", [0.0, 2.0], ids=["clock-right", "clock-2-days-behind"])
+def test_a_cursor_older_than_a_week_reads_what_search_still_shows(
+    emu: Emulators, behind_days: float
+) -> None:
+    """After a quiet week X refuses the old since_id (400 "'since_id' must be a tweet id
+    created after ..."). The read starts at the oldest time search shows instead; with a
+    clock behind X's, from the time X's refusal names."""
+    connector = make_connector(emu, clock=lambda: time.time() - behind_days * DAY)
+    connector.me()
+    last_read = aged(emu, "@acme thanks, all good now", "ann", 8)
+    week = [aged(emu, f"@acme order {n} is late", f"u{n}", 6 - n) for n in range(3)]
+    result = connector.fetch("search", json.dumps({"since_id": last_read}))
+    assert sorted(m.post_id for m in result.mentions) == sorted(week)
+    assert json.loads(result.cursor or "{}") == {"since_id": week[-1]}
+    sent = searches(emu)[-1]
+    assert "since_id" not in sent and "start_time" in sent
+    start = datetime.strptime(sent["start_time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert time.time() - 7 * DAY < start.timestamp() < time.time() - 7 * DAY + 600
+    later = emu.x.add_post("@acme and another thing", "bob")
+    assert [m.post_id for m in connector.fetch("search", result.cursor).mentions] == [later]
+    assert searches(emu)[-1]["since_id"] == week[-1]
+
+
+@pytest.mark.parametrize("behind_days", [0.0, 2.0], ids=["clock-right", "clock-2-days-behind"])
+def test_a_page_cap_gap_older_than_a_week_is_given_up_and_noted(
+    emu: Emulators, behind_days: float
+) -> None:
+    connector = make_connector(emu, clock=lambda: time.time() - behind_days * DAY)
+    connector.me()
+    before = aged(emu, "@acme first", "ann", 10)
+    gap_end = aged(emu, "@acme in the gap", "bob", 8)
+    newest = aged(emu, "@acme newest read", "cat", 7.5)
+    fresh = emu.x.add_post("@acme new since", "dan")
+    cursor = json.dumps({"since_id": before, "until_id": gap_end, "newest": newest})
+    result = connector.fetch("search", cursor)
+    assert [m.post_id for m in result.mentions] == [fresh]
+    assert json.loads(result.cursor or "{}") == {"since_id": fresh}
+    assert "no longer shows them" in result.notes["gap"]
+    assert "until_id" not in searches(emu)[-1]
+
+
+def test_ingest_recovers_after_a_quiet_week(emu: Emulators, x: XConnector) -> None:
+    store = Store.memory()
+    last_read = aged(emu, "@acme thanks", "ann", 9)
+    store.set_cursor("x:search", json.dumps({"since_id": last_read}), "2026-01-01T00:00:00Z")
+    fresh = emu.x.add_post("@acme it broke again", "ann")
+    report = ingest(x, store)
+    assert report["error"] is None and report["rate_limited_until"] is None
+    assert json.loads(report["cursor"]["search"]) == {"since_id": fresh}  # type: ignore[index]
+    assert fresh in {r["post_id"] for r in store.db.table("mentions").rows}
+
+
+def next_month_start(now: float) -> float:
+    moment = datetime.fromtimestamp(now, UTC)
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    return float(calendar.timegm((year, month, 1, 0, 0, 0)))
+
+
+def test_a_usage_cap_waits_for_the_reset_not_the_15_minute_window(
+    emu: Emulators, x: XConnector
+) -> None:
+    x.me()
+    emu.x.usage_cap()
+    with pytest.raises(UsageCapped) as capped:
+        x.fetch("search", None)
+    assert "Usage cap exceeded: Monthly product cap" in str(capped.value)
+    assert capped.value.retry_after is not None
+    assert abs(time.time() + capped.value.retry_after - next_month_start(time.time())) < 5
+    emu.x.usage_cap(status=402, until=time.time() + 7200, retry_after=True)
+    with pytest.raises(UsageCapped) as paid:
+        x.fetch("mentions", None)
+    assert paid.value.retry_after is not None and 7000 < paid.value.retry_after <= 7200
+    emu.x.usage_cap(False)
+    assert x.fetch("search", None).mentions == []
 
 
 @pytest.mark.parametrize(
@@ -157,7 +281,7 @@ def test_reply_only_to_engaged_posts_and_within_280_weighted(emu: Emulators, x: 
     rows = {r["post_id"]: r for r in store.db.table("mentions").rows}
     late, found = mention_from_row(rows[engaged]), mention_from_row(rows[searched])
     requests_before = len(emu.x.requests())
-    with pytest.raises(PermanentError, match="@mention or quote"):
+    with pytest.raises(PermanentError, match="@mention the brand"):
         x.reply(found, "Sorry!")
     assert x.may_reply(found) == x.can_reply(found, "Sorry!") == SEARCH_ONLY
     assert x.may_reply(late) == ReplyCheck(True)

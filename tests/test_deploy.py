@@ -27,6 +27,7 @@ METHOD_SCOPES = {
     "conversations_history": {"channels:history", "groups:history"},
     "conversations_replies": {"channels:history", "groups:history"},
     "conversations_list": {"channels:read", "groups:read"},
+    "conversations_info": {"channels:read", "groups:read"},
     "usergroups_users_list": {"usergroups:read"},
 }
 

@@ -45,6 +45,27 @@ def test_faults__refuse_unknown_keys_and_expire_after_count(emu: Emulators) -> N
     assert emu.x.get("/_admin/faults") == {"faults": []}
 
 
+def test_clearing_faults__drops_pending_ones_and_keeps_state(emu: Emulators) -> None:
+    post_id = emu.x.add_post("hello", "ann")
+    emu.x.fault("/2/users/*", status=500, count=5)
+    emu.x.fault("/2/tweets/search/recent", delay_s=30.0)
+    assert emu.x.request("DELETE", "/_admin/faults") == {"ok": True, "cleared": 2}
+    assert emu.x.get("/_admin/faults") == {"faults": []}
+    assert requests.get(emu.x_url + "/2/users/me").status_code == 401  # no fault: plain auth
+    assert [p["id"] for p in emu.x.posts()] == [post_id]
+
+
+def test_a_fault_with_ttl_s__lapses_unused_when_its_time_is_up(emu: Emulators) -> None:
+    with pytest.raises(AdminError, match="ttl_s"):
+        emu.x.post("/_admin/faults", {"path": "/2/users/me", "ttl_s": 0})
+    emu.x.post("/_admin/faults", {"path": "/2/users/me", "status": 500, "count": 5, "ttl_s": 0.3})
+    assert requests.get(emu.x_url + "/2/users/me").status_code == 500
+    assert emu.x.get("/_admin/faults")["faults"][0]["ttl_s"] == 0.3
+    time.sleep(0.4)
+    assert emu.x.get("/_admin/faults") == {"faults": []}
+    assert requests.get(emu.x_url + "/2/users/me").status_code == 401
+
+
 def test_reset__forgets_everything(emu: Emulators) -> None:
     emu.x.add_post("hello", "ann")
     emu.x.fault("/2/users/me", status=500)

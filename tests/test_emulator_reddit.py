@@ -10,6 +10,9 @@ import pytest
 import requests
 
 from emulators import Emulators
+from emulators.admin import AdminError, RedditAdmin
+from emulators.core import ServerThread
+from emulators.reddit import RedditEmulator
 
 
 def make_reddit(emu: Emulators, **overrides: Any) -> praw.Reddit:
@@ -206,3 +209,102 @@ def test_faults__each_kind_as_praw_sees_it(emu: Emulators, reddit: praw.Reddit) 
     assert limited.value.retry_after == "12"
     statuses = [r["status"] for r in emu.reddit.requests() if r["path"] == path]
     assert statuses == [200, 503, 503, 503, 500, 200, None, 200, 429]
+
+
+def test_permalinks__a_reply_to_a_comment_sits_under_the_post_like_on_reddit(
+    emu: Emulators, reddit: praw.Reddit
+) -> None:
+    """Reddit's permalink for a comment is /r/<sub>/comments/<post>/<slug>/<id>/ at any depth
+    (praw's TestInbox.test_comment_reply__refresh cassette: parent t1_mynfrrh, permalink
+    /r/Lil_SpazJoekp/comments/1j7g9uj/test_post_pls_ignore/mynfuan/); an inbox mention carries
+    it as ``context`` with ?context=3 and no ``permalink`` (TestInbox.test_mentions)."""
+    post = emu.reddit.add_submission("acme", "ann", "Where is my parcel?", "")
+    top = emu.reddit.add_comment(post["fullname"], "bob", "u/acme_support same here")
+    nested = reddit.comment(top["id"]).reply("Bob, sorry: which order?")
+    under_post = f"/r/acme/comments/{post['id']}/where_is_my_parcel/"
+    assert nested.permalink == f"{under_post}{nested.id}/"
+    stored = {p["fullname"]: p for p in emu.reddit.posts()}
+    assert stored[top["fullname"]]["permalink"] == f"{under_post}{top['id']}/"
+    (mention,) = list(reddit.inbox.mentions(limit=10))
+    assert mention.context == f"{under_post}{top['id']}/?context=3"
+    assert "permalink" not in vars(mention) and "link_id" not in vars(mention)
+
+
+def test_comment_ratelimit__reddits_ratelimit_error_in_a_200(
+    emu: Emulators, reddit: praw.Reddit
+) -> None:
+    """Reddit refuses a comment for a while with HTTP 200 and
+    {"json": {"ratelimit": <seconds>, "errors": [["RATELIMIT", <text>, "ratelimit"]]}}."""
+    post = emu.reddit.add_submission("acme", "ann", "Refund?", "")
+    state = emu.reddit.comment_ratelimit(minutes=7)
+    assert state["active"] and 419 < state["seconds_left"] <= 420
+    with pytest.raises(praw.exceptions.RedditAPIException) as raised:
+        reddit.submission(post["id"]).reply("Sorry Ann")
+    (item,) = raised.value.items
+    assert (item.error_type, item.field) == ("RATELIMIT", "ratelimit")
+    assert item.message == (
+        "Looks like you've been doing that a lot. Take a break for 7 minutes before trying again."
+    )
+    token = requests.post(
+        emu.reddit_url + "/api/v1/access_token",
+        data={"grant_type": "password", "username": "acme_support", "password": "x"},
+        auth=("id", "secret"),
+    ).json()["access_token"]
+    answer = requests.post(
+        emu.reddit_url + "/api/comment",
+        data={"thing_id": post["fullname"], "text": "hello", "api_type": "json"},
+        headers={"Authorization": f"bearer {token}"},
+    )
+    assert answer.status_code == 200
+    body = answer.json()["json"]
+    assert set(body) == {"ratelimit", "errors"} and 400 < body["ratelimit"] <= 420
+    assert body["errors"] == [["RATELIMIT", item.message, "ratelimit"]]
+
+    emu.reddit.comment_ratelimit(seconds=30, wording="try_again")
+    with pytest.raises(praw.exceptions.RedditAPIException) as again:
+        reddit.submission(post["id"]).reply("Sorry Ann")
+    assert again.value.items[0].message == "You are doing that too much. Try again in 30 seconds."
+    assert [p for p in emu.reddit.posts() if p["kind"] == "comment"] == []
+
+    assert emu.reddit.comment_ratelimit(minutes=0)["active"] is False
+    assert reddit.submission(post["id"]).reply("Sorry Ann") is not None
+    with pytest.raises(AdminError, match="unknown keys"):
+        emu.reddit.post("/_admin/comment_ratelimit", {"minute": 7})
+    emu.reddit.comment_ratelimit(minutes=7)
+    emu.reddit.reset()
+    assert emu.reddit.get("/_admin/comment_ratelimit")["active"] is False
+
+
+def test_comment_ratelimit__names_the_wait_left_and_ends_on_time() -> None:
+    """On the emulator's clock: the text names what is left, and comments go through after."""
+    now = [1_800_000_000.0]
+    server = RedditEmulator(clock=lambda: now[0])
+    thread = ServerThread([(server, 0)])
+    thread.start()
+    try:
+        admin = RedditAdmin(server.base_url)
+        post = admin.add_submission("acme", "ann", "Refund?")
+        reddit = praw.Reddit(
+            client_id="emulator-client",
+            client_secret="emulator-secret",
+            username="acme_support",
+            password="hunter2",
+            user_agent="test:complaintbot:0.1 (by /u/acme_support)",
+            oauth_url=server.base_url,
+            reddit_url=server.base_url,
+            check_for_updates=False,
+            ratelimit_seconds=0,
+        )
+        admin.comment_ratelimit(minutes=7)
+        waits = []
+        for step in (0.0, 90.0, 270.0, 20.0, 39.0):
+            now[0] += step
+            with pytest.raises(praw.exceptions.RedditAPIException) as raised:
+                reddit.submission(post["id"]).reply("Sorry Ann")
+            waits.append(raised.value.items[0].message.split("for ")[1].split(" before")[0])
+        assert waits == ["7 minutes", "6 minutes", "1 minute", "40 seconds", "1 second"]
+        now[0] += 1.0
+        assert reddit.submission(post["id"]).reply("Sorry Ann") is not None
+        assert admin.get("/_admin/comment_ratelimit")["active"] is False
+    finally:
+        thread.stop()

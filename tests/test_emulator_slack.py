@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from emulators import Emulators
+from emulators.admin import AdminError
 
 CARD: list[dict[str, Any]] = [
     {"type": "section", "text": {"type": "mrkdwn", "text": "*Late parcel* from @ann"}},
@@ -74,6 +78,7 @@ def test_earlier_versions_are_kept_only_when_the_workspace_keeps_revisions(
 
 @pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_errors__slack_strings_with_http_200(emu: Emulators, slack: WebClient) -> None:
+    emu.slack.scopes(add=["users:read"])  # not in the manifest: the bot never reads users
     cases = [
         (lambda: slack.chat_postMessage(channel="#nowhere", text="x"), "channel_not_found"),
         (lambda: slack.chat_postMessage(channel="general"), "no_text"),
@@ -122,6 +127,7 @@ def test_arguments__json_form_and_get_all_work(emu: Emulators) -> None:
 
 
 def test_lookups__users_groups_channels(emu: Emulators, slack: WebClient) -> None:
+    emu.slack.scopes(add=["users:read"])
     emu.slack.add_user("U0APPROVE1", "pat", groups=["approvers"])
     group_id = emu.slack.add_user("U0APPROVE2", "kim", groups=["approvers"])["groups"][0]
     assert slack.usergroups_users_list(usergroup=group_id)["users"] == ["U0APPROVE1", "U0APPROVE2"]
@@ -190,3 +196,234 @@ def test_page__shows_the_workspace(emu: Emulators) -> None:
     page = requests.get(emu.slack_url + "/")
     assert page.status_code == 200 and "/_admin/actions" in page.text
     assert page.headers["Content-Type"].startswith("text/html")
+
+
+# ------------------------------------------------------------------ pagination
+
+
+def pages(call: Any, **args: Any) -> list[dict[str, Any]]:
+    """Every page of a cursor-paginated call, following next_cursor as a client does."""
+    answers, cursor = [], None
+    while True:
+        answer = call(**args, cursor=cursor)
+        answers.append(answer.data)
+        cursor = answer["response_metadata"]["next_cursor"]
+        assert answer.get("has_more", bool(cursor)) == bool(cursor)  # the two always agree
+        if not cursor:
+            return answers
+
+
+def test_history__pages_newest_first_with_slack_cursors(emu: Emulators, slack: WebClient) -> None:
+    channel = emu.slack.add_channel("complaints")
+    posted = [slack.chat_postMessage(channel=channel, text=f"m{n}")["ts"] for n in range(250)]
+    first = slack.conversations_history(channel=channel)  # no limit: Slack's default, 100
+    assert len(first["messages"]) == 100 and first["has_more"] is True
+    cursor = first["response_metadata"]["next_cursor"]
+    assert base64.b64decode(cursor).decode() == f"next_ts:{posted[149]}"  # Slack's own shape
+    walked = pages(slack.conversations_history, channel=channel, limit=120)
+    assert [len(p["messages"]) for p in walked] == [120, 120, 10]
+    seen = [m["ts"] for p in walked for m in p["messages"]]
+    assert seen == list(reversed(posted))
+    assert walked[-1]["has_more"] is False and walked[-1]["response_metadata"]["next_cursor"] == ""
+    # oldest bounds every page; the last page inside the range says there is no more.
+    ranged = pages(slack.conversations_history, channel=channel, limit=30, oldest=posted[199])
+    assert [m["ts"] for p in ranged for m in p["messages"]] == list(reversed(posted[200:]))
+    with pytest.raises(SlackApiError) as refused:
+        slack.conversations_history(channel=channel, cursor="not-a-cursor")
+    assert refused.value.response["error"] == "invalid_cursor"
+
+
+def test_page_sizes__slack_defaults_and_maximums() -> None:
+    from emulators.slack_paging import PAGE_LIMITS, page_size
+
+    history = PAGE_LIMITS["conversations.history"]
+    assert [page_size({"limit": n}, history) for n in (None, 0, 15, 999, 5000)] == [
+        100,
+        100,
+        15,
+        999,
+        999,
+    ]
+    assert page_size({}, PAGE_LIMITS["conversations.list"]) == 100
+    assert page_size({"limit": 1000}, PAGE_LIMITS["conversations.list"]) == 1000
+
+
+def test_page_limits__the_non_marketplace_cohort_gets_15(emu: Emulators, slack: WebClient) -> None:
+    channel = emu.slack.add_channel("complaints")
+    for n in range(20):
+        slack.chat_postMessage(channel=channel, text=f"m{n}")
+    emu.slack.page_limits({"conversations.history": 15})
+    assert len(slack.conversations_history(channel=channel)["messages"]) == 15
+    assert len(slack.conversations_history(channel=channel, limit=200)["messages"]) == 15
+
+
+def test_replies__the_thread_in_pages(emu: Emulators, slack: WebClient) -> None:
+    card = slack.chat_postMessage(channel="general", text="card")["ts"]
+    notes = [
+        slack.chat_postMessage(channel="general", text=f"n{n}", thread_ts=card)["ts"]
+        for n in range(12)
+    ]
+    walked = pages(slack.conversations_replies, channel="general", ts=card, limit=5)
+    assert [m["ts"] for p in walked for m in p["messages"]] == [card, *notes]  # oldest first
+    assert [len(p["messages"]) for p in walked] == [5, 5, 3]
+    later = slack.conversations_replies(channel="general", ts=card, oldest=notes[9])
+    assert [m["ts"] for m in later["messages"]] == [card, *notes[10:]]
+
+
+def test_list__pages_by_channel_and_drops_archived_after_paging(
+    emu: Emulators, slack: WebClient
+) -> None:
+    names = [f"team-{n}" for n in range(5)]
+    ids = [emu.slack.add_channel(name) for name in names]
+    emu.slack.archive_channel("#team-1")
+    emu.slack.page_limits({"conversations.list": 2})
+    walked = pages(slack.conversations_list, exclude_archived=True, limit=1000)
+    # general, team-0 | team-1 (archived, dropped: the page comes back short) , team-2 | ...
+    assert [[c["name"] for c in p["channels"]] for p in walked] == [
+        ["general", "team-0"],
+        ["team-2"],
+        ["team-3", "team-4"],
+    ]
+    assert (
+        base64.b64decode(walked[0]["response_metadata"]["next_cursor"]) == f"team:{ids[1]}".encode()
+    )
+    everything = pages(slack.conversations_list, limit=2)
+    assert [c["is_archived"] for p in everything for c in p["channels"]].count(True) == 1
+
+
+# ------------------------------------------------------- refusals from the setup
+
+
+def test_archived_channel__refuses_posts_and_edits_keeps_history(
+    emu: Emulators, slack: WebClient
+) -> None:
+    channel = emu.slack.add_channel("complaints")
+    card = slack.chat_postMessage(channel=channel, text="card")["ts"]
+    assert emu.slack.archive_channel("#complaints")["is_archived"] is True
+    for call in (
+        lambda: slack.chat_postMessage(channel="#complaints", text="x"),
+        lambda: slack.chat_update(channel=channel, ts=card, text="x"),
+        lambda: slack.chat_delete(channel=channel, ts=card),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            call()
+        assert refused.value.response.data == {"ok": False, "error": "is_archived"}
+    assert [m["ts"] for m in slack.conversations_history(channel=channel)["messages"]] == [card]
+    assert slack.conversations_info(channel=channel)["channel"]["is_archived"] is True
+    emu.slack.archive_channel(channel, archived=False)
+    assert slack.chat_postMessage(channel="#complaints", text="back")["ok"]
+
+
+def test_app_removed_from_a_channel__not_in_channel_until_invited(
+    emu: Emulators, slack: WebClient
+) -> None:
+    channel = emu.slack.add_channel("complaints")
+    card = slack.chat_postMessage(channel=channel, text="card")["ts"]
+    assert emu.slack.remove_bot("#complaints")["bot_is_member"] is False
+    for call in (
+        lambda: slack.chat_postMessage(channel=channel, text="x"),
+        lambda: slack.chat_update(channel=channel, ts=card, text="x"),
+        lambda: slack.conversations_history(channel=channel),
+        lambda: slack.conversations_replies(channel=channel, ts=card),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            call()
+        assert refused.value.response["error"] == "not_in_channel"
+    assert slack.conversations_info(channel=channel)["channel"]["is_member"] is False
+    emu.slack.remove_bot(channel, member=True)
+    assert slack.chat_postMessage(channel=channel, text="back")["ok"]
+
+
+def test_renamed_channel__old_name_unknown_id_works(emu: Emulators, slack: WebClient) -> None:
+    channel = emu.slack.add_channel("complaints")
+    renamed = emu.slack.rename_channel("#complaints", "complaints-old")
+    assert renamed == {
+        "id": channel,
+        "name": "complaints-old",
+        "is_im": False,
+        "is_archived": False,
+        "bot_is_member": True,
+        "previous_names": ["complaints"],
+    }
+    with pytest.raises(SlackApiError) as refused:
+        slack.chat_postMessage(channel="#complaints", text="x")
+    assert refused.value.response["error"] == "channel_not_found"
+    assert slack.chat_postMessage(channel=channel, text="by id")["channel"] == channel
+    listed = {c["id"]: c for c in slack.conversations_list()["channels"]}
+    assert listed[channel]["name"] == "complaints-old"
+    assert listed[channel]["previous_names"] == ["complaints"]
+    with pytest.raises(AdminError, match="name_taken"):
+        emu.slack.rename_channel(channel, "general")
+
+
+@pytest.mark.parametrize("error", ["token_revoked", "invalid_auth", "account_inactive"])
+def test_token_revoked_mid_run__every_call_refused(
+    emu: Emulators, slack: WebClient, error: str
+) -> None:
+    assert slack.auth_test()["ok"]
+    emu.slack.revoke_token("xoxb-emulator", error)
+    for call in (slack.auth_test, lambda: slack.chat_postMessage(channel="general", text="x")):
+        with pytest.raises(SlackApiError) as refused:
+            call()
+        assert refused.value.response.data == {"ok": False, "error": error}
+    other = WebClient(token="xoxb-reinstalled", base_url=emu.slack_api_url)
+    assert other.chat_postMessage(channel="general", text="new token")["ok"]
+    emu.slack.restore_token("xoxb-emulator")
+    assert slack.auth_test()["ok"]
+
+
+def test_scope_removed__missing_scope_names_what_is_needed(
+    emu: Emulators, slack: WebClient
+) -> None:
+    scopes = emu.slack.scopes(remove=["chat:write", "groups:read"])
+    assert "chat:write" not in scopes and "channels:history" in scopes
+    with pytest.raises(SlackApiError) as refused:
+        slack.chat_postMessage(channel="general", text="x")
+    assert refused.value.response.data == {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "chat:write",
+        "provided": ",".join(scopes),
+    }
+    with pytest.raises(SlackApiError) as listing:
+        slack.conversations_list(types="public_channel,private_channel")
+    assert listing.value.response["needed"] == "groups:read"
+    assert slack.conversations_list()["ok"]  # public channels only: channels:read suffices
+    emu.slack.scopes(add=["chat:write"])  # the app reinstalled with it: same token
+    assert slack.chat_postMessage(channel="general", text="x")["ok"]
+
+
+def test_setup_refusals_match_the_description(emu: Emulators, shared_dir: Path) -> None:
+    from openapi_schema_validator import OAS30Validator
+
+    spec = json.loads((shared_dir / "reference" / "slack-web-openapi-v2.json").read_text())
+    slack = WebClient(token="xoxb-emulator", base_url=emu.slack_api_url)
+    channel = emu.slack.add_channel("complaints")
+    answers: list[tuple[str, dict[str, Any]]] = []
+
+    def refused(method: str, call: Any) -> None:
+        with pytest.raises(SlackApiError) as raised:
+            call()
+        answers.append((method, raised.value.response.data))
+
+    emu.slack.archive_channel(channel)
+    refused("chat.postMessage", lambda: slack.chat_postMessage(channel=channel, text="x"))
+    emu.slack.archive_channel(channel, archived=False)
+    emu.slack.remove_bot(channel)
+    refused("chat.postMessage", lambda: slack.chat_postMessage(channel=channel, text="x"))
+    emu.slack.scopes(remove=["channels:history", "channels:read"])
+    refused("conversations.history", lambda: slack.conversations_history(channel=channel))
+    refused("conversations.list", slack.conversations_list)
+    emu.slack.revoke_token("xoxb-emulator", "invalid_auth")
+    refused("conversations.history", lambda: slack.conversations_history(channel=channel))
+    for method, body in answers:
+        (operation,) = spec["paths"][f"/{method}"].values()
+        schema = {"definitions": spec["definitions"], **operation["responses"]["default"]["schema"]}
+        OAS30Validator(schema).validate(body)
+    assert [body["error"] for _, body in answers] == [
+        "is_archived",
+        "not_in_channel",
+        "missing_scope",
+        "missing_scope",
+        "invalid_auth",
+    ]

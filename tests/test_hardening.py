@@ -76,10 +76,17 @@ def hardening_config(emu: Emulators, tmp_path: Path, **slack: Any) -> Config:
 
 
 def make_daemon(
-    emu: Emulators, tmp_path: Path, config: Config | None = None, slack_timeout: int = 10
+    emu: Emulators,
+    tmp_path: Path,
+    config: Config | None = None,
+    slack_timeout: int = 10,
+    started: datetime | None = None,
 ) -> tuple[Daemon, ManualClock]:
+    """The daemon on a manual clock, at ``started`` (default now). A test that moves the
+    clock far ahead should start it in the past: Slack's message timestamps are the
+    emulator's wall clock, and the bot looks for its messages since a moment on its own."""
     config = config or hardening_config(emu, tmp_path)
-    clock = ManualClock(datetime.now(UTC))
+    clock = ManualClock(started or datetime.now(UTC))
     slack = WebSlack(SECRETS["SLACK_BOT_TOKEN"], config.slack.api_base_url, timeout=slack_timeout)
     daemon = Daemon(config, SECRETS, KeywordClassifier(), clock=clock, slack=slack)
     return daemon, clock
@@ -191,6 +198,7 @@ def test_a_wrong_channel_holds_the_cards_names_the_key_and_delivers_once_fixed(
     emu: Emulators, tmp_path: Path
 ) -> None:
     emu.slack.add_user(APPROVER, "pat")
+    escalations = emu.slack.add_channel("complaints-escalations")
     emu.x.add_post("@acme my order never came", "ann")
     emu.x.add_post("@acme order two never came either", "bob")
     daemon, clock = make_daemon(emu, tmp_path)
@@ -202,13 +210,16 @@ def test_a_wrong_channel_holds_the_cards_names_the_key_and_delivers_once_fixed(
     posts = [r for r in emu.slack.requests() if r["path"] == "/api/chat.postMessage"]
     assert len(posts) == 1  # the second card waited instead of failing the same way
     assert daemon.workflow.outbox.failed() == 0
+    daemon.deliver()  # the team is told in the escalation channel, which works
+    (alert,) = messages_in(emu, escalations)
+    assert '[slack] complaints_channel = "#complaints"' in alert["text"]
     emu.slack.add_channel("complaints")  # the operator fixes it
     clock.advance(timedelta(seconds=61))
     daemon.run_cycle()
     assert daemon.setup_faults() == []
     cards = daemon.store.db.execute("SELECT count(*) FROM cases WHERE slack_ts IS NULL")
     assert cards.fetchone()[0] == 0
-    assert len(emu.slack.messages()) == 2
+    assert len(emu.slack.messages()) == 3  # the two cards and the one alert
 
 
 def test_cards_an_older_run_gave_up_on_are_sent_after_the_fix(
@@ -248,6 +259,38 @@ def test_a_401_from_x_backs_off_alerts_once_reports_not_ok_and_recovers(
     assert daemon.status()["paused_connectors"] == {}
 
 
+def test_a_spent_x_usage_cap_pauses_x_until_the_reset_alerts_once_and_shows_in_health(
+    emu: Emulators, tmp_path: Path, channels: dict[str, str]
+) -> None:
+    """X's 429 UsageCapExceeded would have been retried every 15 minutes for the rest of the
+    month: X is held until the cap resets (the start of next month, UTC), the team told once,
+    /healthz not ok; a restart meeting the same cap tells nobody again."""
+    emu.x.add_post("@acme my order never came", "ann")
+    emu.x.usage_cap()
+    daemon, clock = make_daemon(emu, tmp_path)
+    first = daemon.run_cycle()["x"]
+    assert "Usage cap exceeded: Monthly product cap" in first["error"]
+    assert first["rate_limited_until"] is not None
+    status = daemon.status()
+    assert status["ok"] is False and list(status["usage_capped"]) == ["x"]
+    assert any(p.startswith("x: X's usage cap: Usage cap exceeded") for p in status["problems"])
+    assert status["paused_connectors"] == {}  # not a setup fault: poll-once still exits 0
+    calls = len(emu.x.requests())
+    for _ in range(8):
+        clock.advance(timedelta(hours=6))
+        assert daemon.run_cycle()["x"]["error"] == first["error"]
+    assert len(emu.x.requests()) == calls  # held: not one call until the reset
+    restarted, _ = make_daemon(emu, tmp_path)
+    assert restarted.run_cycle()["x"]["error"]
+    alerts = messages_in(emu, channels["escalations"])
+    assert len(alerts) == 1 and "usage cap" in alerts[0]["text"] and "UTC" in alerts[0]["text"]
+    emu.x.usage_cap(False)  # the month turned
+    clock.advance(timedelta(days=32))
+    recovered = daemon.run_cycle()["x"]
+    assert (recovered["error"], recovered["new"]) == (None, 1)
+    assert daemon.status()["usage_capped"] == {} and daemon.problems() == []
+
+
 # ------------------------------------- 7. alerts and thread notes after a timeout
 
 
@@ -271,12 +314,13 @@ def test_an_alert_that_timed_out_is_looked_for_before_it_is_sent_again(
 def test_a_thread_note_that_timed_out_is_not_posted_twice(
     emu: Emulators, tmp_path: Path, channels: dict[str, str]
 ) -> None:
-    emu.x.add_post("@acme my order never came", "ann")
-    daemon, clock = make_daemon(emu, tmp_path, slack_timeout=1)
+    moved = timedelta(days=3, hours=4)  # past 75 % of the P3 first-response window
+    started = datetime.now(UTC) - moved
+    emu.x.add_post("@acme my order never came", "ann", created_at=started.timestamp())
+    daemon, clock = make_daemon(emu, tmp_path, slack_timeout=1, started=started)
     daemon.run_cycle()
     case_id = daemon.store.db.execute("SELECT id FROM cases").fetchone()[0]
-    clock.advance(timedelta(hours=4))  # past 75 % of the P3 first-response window
-    clock.advance(timedelta(days=3))
+    clock.advance(moved)
     daemon.watch_sla()
     emu.slack.fault("/api/chat.postMessage", delay_s=2.0, count=1)
     assert daemon.deliver()["retried"] == 1  # the first thread note timed out

@@ -11,7 +11,7 @@ from factories import la, mention
 
 from bot.clock import ManualClock
 from bot.connector import FetchResult, PostedReply, ReplyCheck
-from bot.errors import AuthError, RateLimited, TransientError
+from bot.errors import AuthError, RateLimited, TransientError, UsageCapped
 from bot.ingest import Ingestor
 from bot.models import Mention
 from bot.store import Store
@@ -140,6 +140,35 @@ def test_refused_credentials_are_retried_with_a_long_backoff_and_recover() -> No
     recovered = ingestor.poll(connector)
     assert (recovered.error, recovered.new) == (None, 3)
     assert ingestor.paused == {}
+
+
+def test_a_spent_usage_cap_holds_the_platform_until_it_resets_and_alerts_once() -> None:
+    ingestor, connector, clock, store = setup()
+    connector.sources = lambda: ["search", "mentions"]  # type: ignore[method-assign]
+    cap = UsageCapped(
+        "X's usage cap: Usage cap exceeded: Monthly product cap", retry_after=10 * 86400
+    )
+    connector.failures += [cap, cap]
+    first = ingestor.poll(connector)
+    assert first.usage_capped is not None and first.usage_capped.first
+    assert first.usage_capped.until == "2026-12-10T17:00:00.000000Z"
+    assert connector.fetches == 1  # the cap is the account's: the mentions source is not asked
+    assert first.rate_limited_until == first.usage_capped.until and first.new == 0
+    assert first.error == ingestor.capped["x"]
+    assert "Monthly product cap; not read until 2026-12-10T17:00" in first.error
+    assert store.get_cursor("x:search") is None and ingestor.paused == {}
+    clock.advance(timedelta(days=9, hours=23))
+    held = ingestor.poll(connector)  # not one call before the reset, and no second alert
+    assert connector.fetches == 1 and held.usage_capped is None and held.error == first.error
+    clock.advance(timedelta(hours=1))
+    again = ingestor.poll(connector)  # the reset came; X still says capped: the same streak
+    assert connector.fetches == 2
+    assert again.usage_capped is not None and not again.usage_capped.first
+    assert again.usage_capped.since == first.usage_capped.since
+    clock.advance(timedelta(days=11))
+    recovered = ingestor.poll(connector)
+    assert (recovered.error, recovered.new, recovered.usage_capped) == (None, 3, None)
+    assert ingestor.capped == {} and ingestor.usage_caps == {}
 
 
 def test_file_import_reads_lines_skips_bad_ones_and_the_brand(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import default_config
-from bot.replies import banned_phrase, choose_template, draft_reply, fill
+from bot.replies import banned_phrase, choose_template, draft_reply, fill, safe_handle
 
 CONFIG = default_config()
 TEMPLATES = CONFIG.policy.templates
@@ -50,7 +50,7 @@ def test_handle_cannot_smuggle_text_into_the_reply() -> None:
     [
         ("We'll refund you if you delete this tweet", "delete this tweet"),
         ("Happy to help once you remove your review.", "remove your review"),
-        ("A voucher in exchange for updating your rating", "in exchange for"),
+        ("A voucher in exchange for updating your rating", "updating your rating"),
         ("Please take it down and DM us", "take it down"),
         ("We will sue you for this", "We will sue"),
     ],
@@ -64,3 +64,12 @@ def test_ordinary_replies_pass_and_extra_phrases_apply() -> None:
     for text in TEMPLATES.values():
         assert banned_phrase(text) is None, text
     assert banned_phrase("Let's keep this between us", ["between us"]) == "between us"
+
+
+def test_a_handle_keeps_its_first_letters_and_loses_only_its_prefix() -> None:
+    assert [safe_handle(h) for h in ("ursula", "@ursula", "u/ursula", "/u/jane-doe")] == [
+        "ursula",
+        "ursula",
+        "ursula",
+        "jane-doe",
+    ]

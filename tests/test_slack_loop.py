@@ -60,11 +60,13 @@ class Loop:
     x: XConnector
     channel: str
 
-    def post_and_card(self, text: str, author: str = "jane") -> tuple[int, dict[str, Any]]:
+    def post_and_card(
+        self, text: str, author: str = "jane", verdict: Classification = COMPLAINT
+    ) -> tuple[int, dict[str, Any]]:
         post_id = self.emu.x.add_post(text, author)
         report = Ingestor(self.store, SystemClock(), random.Random(0)).poll(self.x)
         for mention_id in report.new_mention_ids:
-            self.flow.take_in(mention_id, COMPLAINT)
+            self.flow.take_in(mention_id, verdict)
         self.worker.run_once()
         case = self.store.db.execute("SELECT id FROM cases WHERE post_id = ?", [post_id]).fetchone()
         card = self.card(case[0])
@@ -83,8 +85,11 @@ class Loop:
 
 
 @contextmanager
-def running_loop(emu: Emulators, tmp_path: Path) -> Iterator[Loop]:
-    """Store, workflow, outbox worker and a Bolt Socket Mode app against the emulators."""
+def running_loop(
+    emu: Emulators, tmp_path: Path, configure: Callable[[Config], Config] = lambda c: c
+) -> Iterator[Loop]:
+    """Store, workflow, outbox worker and a Bolt Socket Mode app against the emulators
+    (``configure`` changes the configuration first)."""
     channel = emu.slack.add_channel("complaints")
     emu.slack.add_channel("complaints-escalations")
     emu.slack.add_user(APPROVER, "pat")
@@ -96,6 +101,7 @@ def running_loop(emu: Emulators, tmp_path: Path) -> Iterator[Loop]:
         brand=replace(base.brand, terms=("acme",)),
         slack=replace(base.slack, api_base_url=emu.slack_api_url, approvers=(APPROVER,)),
     )
+    config = configure(config)
     store = Store.open(tmp_path / "bot.db")
     x = XConnector(config.x, config.brand, X_SECRETS)
     slack = WebSlack("xoxb-emulator", emu.slack_api_url)

@@ -13,13 +13,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from bot.app.erasure import build_redaction
 from bot.app.slack.bolt import SlackListener
 from bot.app.slack.web import WebSlack
 from bot.app.wiring import REPLY_RULES, build_connector
-from bot.clock import Clock, SystemClock, iso
+from bot.clock import Clock, SystemClock, iso, parse_iso
 from bot.config import Config
 from bot.errors import ComplaintbotError, ConfigError
 from bot.health import HealthServer, Metrics
@@ -108,6 +109,18 @@ class Daemon:
                 f"being read. Check the {platform.upper()}_* secrets in the bot's environment "
                 "and restart it; the bot tries again every hour meanwhile and reads what it "
                 "missed once they are accepted.",
+            )
+        cap = report.usage_capped
+        if cap is not None and cap.first:
+            # Keyed on the reset (to the nearest hour), so a restart (or a cron-style
+            # poll-once) that meets the same cap again tells nobody twice.
+            until = parse_iso(cap.until)
+            self.workflow.alert_team(
+                f"usage_cap:{platform}:{until + timedelta(minutes=30):%Y-%m-%dT%H}",
+                f":money_with_wings: {cap.message}. {platform} is not being read until "
+                f"{until + timedelta(seconds=30):%Y-%m-%d %H:%M} UTC, when the cap resets; "
+                f"then the bot reads what {platform} still shows. To read sooner, raise the "
+                f"plan in {platform}'s developer portal and restart the bot.",
             )
         summary = report.as_json()
         summary.update(self.classify_pending())
@@ -261,6 +274,7 @@ class Daemon:
     def problems(self) -> list[str]:
         """Everything that keeps the bot from doing its whole job right now, one line each."""
         found = self.setup_faults()
+        found += [f"{platform}: {message}" for platform, message in self.ingestor.capped.items()]
         found += [f"{key}: failing: {message}" for key, message in self.ingestor.faults.items()]
         if self._skip_classify:
             found.append(
@@ -280,6 +294,7 @@ class Daemon:
             "problems": problems,
             "last_poll": self.last_poll,
             "paused_connectors": self.ingestor.paused,
+            "usage_capped": self.ingestor.capped,
             "failing_sources": dict(self.ingestor.faults),
             "slack_delivery_blocked": dict(self.worker.blocked),
             "outbox_backlog": self.workflow.outbox.backlog(),

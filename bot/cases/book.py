@@ -19,10 +19,11 @@ from typing import Any
 import sqlite_utils
 
 from bot import audit
+from bot.cases.replies import ReplyRecords
 from bot.cases.sla import SYSTEM, SlaMarks
 from bot.clock import Clock, iso
 from bot.config import PolicySettings
-from bot.connector import PostedReply, ReplyCheck
+from bot.connector import ReplyCheck
 from bot.errors import CaseNotFound, IllegalTransition
 from bot.models import Classification
 from bot.policy import SlaPolicy, priority_for
@@ -51,7 +52,7 @@ class CaseOutcome:
     opened: bool
 
 
-class CaseBook(SlaMarks):
+class CaseBook(ReplyRecords, SlaMarks):
     """Cases in the store, the policy that shapes them, and the clock that times them."""
 
     def __init__(self, store: Store, policy: PolicySettings, clock: Clock) -> None:
@@ -307,60 +308,6 @@ class CaseBook(SlaMarks):
                 resolve_due_at=changes["resolve_due_at"],
             )
 
-    # ------------------------------------------------------------------ replies and cards
-
-    def set_draft(self, case_id: int, text: str) -> None:
-        """The reply the card offers for approval."""
-        self.db.table("cases").update(case_id, {"draft_reply": text})
-
-    def claim_approval(self, case_id: int, actor: str, reply_text: str, kind: str) -> bool:
-        """Take the case's one approval for ``reply_text``; False if it was already approved
-        or the case is no longer open (two clicks, two approvers: one wins)."""
-        now = iso(self.clock.now())
-        with self.store.transaction():
-            claimed = self.db.execute(
-                "UPDATE cases SET approved_by = ?, approved_at = ?, reply_text = ?, updated_at = ?"
-                " WHERE id = ? AND approved_at IS NULL AND status IN (?, ?)",
-                [actor, now, reply_text, now, case_id, *OPEN_STATES],
-            ).rowcount
-            if claimed != 1:
-                return False
-            self.record(case_id, actor, kind, text=reply_text)
-        return True
-
-    def reopen_approval(self, case_id: int, error: str) -> bool:
-        """Hand an approved reply that could not be posted back to the team: the approved text
-        becomes the draft again. False if the reply went out or was not approved."""
-        with self.store.transaction():
-            reopened = self.db.execute(
-                "UPDATE cases SET draft_reply = reply_text, approved_at = NULL, approved_by = NULL,"
-                " updated_at = ? WHERE id = ? AND reply_id IS NULL AND approved_at IS NOT NULL",
-                [iso(self.clock.now()), case_id],
-            ).rowcount
-            if reopened != 1:
-                return False
-            self.record(case_id, SYSTEM, "reply_failed", error=error)
-        return True
-
-    def record_reply(self, case_id: int, reply: PostedReply) -> Case:
-        """The approved reply is public: keep where, and count it as the first response."""
-        with self.store.transaction():
-            self.db.table("cases").update(
-                case_id,
-                {"reply_id": reply.id, "reply_url": reply.url, "replied_at": iso(self.clock.now())},
-            )
-            self.record(case_id, SYSTEM, "reply_posted", reply_id=reply.id, url=reply.url)
-            case = self.get(case_id)
-            if case.status == "new":
-                case = self.transition(case_id, "responded", case.approved_by or SYSTEM)
-        return case
-
-    def record_card(self, case_id: int, channel: str, ts: str) -> None:
-        """Where the case's Slack card is, so updates edit it instead of posting another."""
-        with self.store.transaction():
-            self.db.table("cases").update(case_id, {"slack_channel": channel, "slack_ts": ts})
-            self.record(case_id, SYSTEM, "card_posted", channel=channel, ts=ts)
-
     # ------------------------------------------------------------------ erasure
 
     def anonymise(self, case_id: int, pseudonym: str, actor: str, reason: str) -> bool:
@@ -381,6 +328,8 @@ class CaseBook(SlaMarks):
                     "flag_reasons": json.dumps(dict.fromkeys(case.flags, "[erased]")),
                     "draft_reply": None,
                     "reply_text": None,
+                    "legal_pending_text": None,
+                    "legal_pending_reason": None,
                     "reply_url": None,
                     "resolution": None,
                     "updated_at": iso(self.clock.now()),

@@ -158,7 +158,7 @@ LAWS = (
     ),
     Law(
         "X and Reddit platform rules",
-        "On X, API replies only to posts that @mention or quote the account, no unsolicited "
+        "On X, API replies only to posts that @mention the account, no unsolicited "
         "direct messages; on Reddit, no private messages without consent.",
         _platforms,
     ),

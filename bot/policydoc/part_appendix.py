@@ -3,9 +3,8 @@ regulatory summary, and the flowchart drawn from the case state machine."""
 
 from __future__ import annotations
 
-import re
-
 from bot.checks import TEMPLATE_FIELDS
+from bot.guard import ACTS, WORDING_ACTS
 from bot.policydoc import facts
 from bot.policydoc.facts import Context, who
 from bot.policydoc.flow import case_flow
@@ -23,7 +22,7 @@ from bot.policydoc.model import (
     para,
     table,
 )
-from bot.replies import BUILT_IN_BANNED, FLAG_TEMPLATE_ORDER, fill, with_disclosure
+from bot.replies import FLAG_TEMPLATE_ORDER, fill, with_disclosure
 
 FIELD_MEANINGS = {
     "handle": "the author's handle on the platform",
@@ -163,24 +162,19 @@ def _banned(ctx: Context) -> list[Block]:
     )
     return [
         para(
-            "Wording the bot refuses at approval (Civ. Code 1670.8, the Consumer Review "
-            "Fairness Act, 16 CFR 465). “…” stands for a few words in between:"
+            "Wording the bot refuses at approval, in whatever words it is put (the guard reads "
+            "the wording with its inflections, contractions and paraphrases, not a list of "
+            "strings). A reply may not:"
         ),
-        bullets(*(readable(pattern) for pattern in BUILT_IN_BANNED)),
+        bullets(*(f"{ACTS[act].does} ({ACTS[act].rule})" for act in WORDING_ACTS)),
+        para(
+            "Also refused at approval: personal data in a public reply; on a legal-flagged "
+            "case, an admission of fault or a promise of money; on a safety-flagged case, a "
+            "first reply without the instruction to stop using the product, unless an approver "
+            "gives the reason."
+        ),
         para("Phrases this company added: ", *added),
     ]
-
-
-def readable(pattern: str) -> str:
-    """A banned-wording pattern in words: alternatives as "a / b", gaps as "…"."""
-    text = pattern.replace(r"\b", "")
-    text = re.sub(r"\[\^[^\]]*\]\{\d+,\d+\}", " … ", text)
-    text = re.sub(
-        r"\((?:\?:)?([^()]*)\)", lambda m: "(" + m.group(1).replace("|", " / ") + ")", text
-    )
-    text = re.sub(r"(\w)\?", r"(\1)", text)  # "lawyers?" reads "lawyer(s)"
-    text = text.replace("?", "").replace("\\", "")
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def regulations(ctx: Context) -> tuple[Block, ...]:

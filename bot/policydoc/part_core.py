@@ -233,8 +233,8 @@ def _intake_steps(ctx: Context) -> list[Line]:
             ".",
         ),
         (
-            "On X the bot can answer only posts that @mention or quote our account; posts "
-            "found by search become internal cases with no reply button. Posts imported "
+            "On X the bot can answer only posts that @mention our account (a quote alone is "
+            "not enough); other posts become internal cases with no reply button. Posts imported "
             "from a file are never answered.",
         ),
     ]

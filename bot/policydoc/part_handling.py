@@ -253,8 +253,8 @@ def _reply_rules(ctx: Context) -> list[Line]:
 
 def _platform_rules(ctx: Context) -> list[str]:
     return [
-        "X: the bot can reply only when the author @mentioned or quoted our account; other "
-        "posts found by search become internal cases. No unsolicited direct messages.",
+        "X: the bot can reply only when the author @mentioned our account (a quote alone is "
+        "not enough); other posts become internal cases. No unsolicited direct messages.",
         "Reddit: no private messages without the user's consent, and a Reddit account is "
         "never linked to a customer record.",
     ]

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot.actions import slack_mention
 from bot.cases import DISMISS_REASONS, ERASED_HANDLE, Case
-from bot.clock import local_label
+from bot.clock import iso, local_label
 from bot.models import Mention
 from bot.privacy.model import PrivacyRequest
 from bot.redact import escape_mrkdwn, mask_personal_data, mask_start
@@ -51,6 +52,8 @@ EDIT_MODAL = "edit_reply_modal"
 DISMISS_MODAL = "dismiss_modal"
 RESOLVE_MODAL = "resolve_modal"
 REPLY_BLOCK, REPLY_INPUT = "reply_block", "reply_text"
+SAFETY_BLOCK, SAFETY_INPUT = "safety_reason_block", "safety_reason"
+LEGAL_APPROVE = "legal_approve"
 REASON_BLOCK, REASON_INPUT = "reason_block", "reason"
 NOTE_BLOCK, NOTE_INPUT = "note_block", "note"
 CASE_BLOCK_PREFIX = "case:"
@@ -150,6 +153,15 @@ def _reply_part(case: Case) -> list[Json]:
                 f"*Approved reply (posting…)*\n{_quote(outside_text(case.reply_text or ''))}"
             )
         ]
+    if case.awaits_legal_approval:
+        who = slack_mention(case.legal_pending_for or "") or "the legal owner"
+        return [
+            _text_section(
+                f":scales: *Edited reply, awaiting legal approval* by {who} (approved by "
+                f"<@{case.legal_pending_by}>; posted only after the legal approval)\n"
+                f"{_quote(outside_text(case.legal_pending_text or ''))}"
+            )
+        ]
     if not case.can_reply:
         return [
             context(
@@ -167,6 +179,8 @@ def _state_part(case: Case, timezone: str) -> list[Json]:
     notes = []
     if case.approved_by:
         notes.append(f"Approved by <@{case.approved_by}> {_when(case.approved_at, timezone)}")
+    if case.legal_approved_by:
+        notes.append(f"Legal approval by <@{case.legal_approved_by}>")
     if case.assignee:
         notes.append(f"Assigned to <@{case.assignee}>")
     if case.status in ("resolved", "closed", "dismissed"):
@@ -188,10 +202,17 @@ def _buttons(case: Case) -> list[Json]:
     value = str(case.id)
     elements: list[Json] = []
     if case.can_reply and not case.approved_at and case.author_handle != ERASED_HANDLE:
-        elements += [
-            button("Approve reply", action_id="approve_reply", value=value, style="primary"),
-            button("Edit reply", action_id="edit_reply", value=value),
-        ]
+        if case.awaits_legal_approval and case.legal_pending_at:
+            # The value is the held edit's version: a click approves what the card showed.
+            version = iso(case.legal_pending_at)
+            elements.append(
+                button("Legal approval", action_id=LEGAL_APPROVE, value=version, style="primary")
+            )
+        else:
+            elements.append(
+                button("Approve reply", action_id="approve_reply", value=value, style="primary")
+            )
+        elements.append(button("Edit reply", action_id="edit_reply", value=value))
     elements += [
         button("Escalate", action_id="escalate", value=value),
         button("Dismiss", action_id="dismiss", value=value, style="danger"),
@@ -202,23 +223,39 @@ def _buttons(case: Case) -> list[Json]:
 
 
 def edit_modal(case: Case) -> Json:
-    draft = case.draft_reply or ""
+    """The reply to edit (the edit awaiting legal approval, if one does), and on a safety case's
+    first reply the reason for removing the stop-using instruction (asked only if it goes)."""
+    text = (case.legal_pending_text if case.awaits_legal_approval else case.draft_reply) or ""
+    blocks = [
+        input_block(
+            "Reply (posted publicly once approved)",
+            plain_text_input(
+                action_id=REPLY_INPUT, multiline=True, initial_value=text[:INPUT_VALUE_LIMIT]
+            ),
+            block_id=REPLY_BLOCK,
+        )
+    ]
+    if "legal" in case.flags:
+        blocks.append(context([mrkdwn(LEGAL_NOTE)]))
+    if "safety" in case.flags and not case.reply_id:
+        reason = plain_text_input(action_id=SAFETY_INPUT, multiline=True)
+        blocks.append(input_block(SAFETY_LABEL, reason, block_id=SAFETY_BLOCK, optional=True))
     return modal(
         callback_id=EDIT_MODAL,
         private_metadata=str(case.id),
         title=f"Edit reply · {case.id}"[:VIEW_TEXT_LIMIT],
         submit="Approve & post",
         close="Cancel",
-        blocks=[
-            input_block(
-                "Reply (posted publicly once approved)",
-                plain_text_input(
-                    action_id=REPLY_INPUT, multiline=True, initial_value=draft[:INPUT_VALUE_LIMIT]
-                ),
-                block_id=REPLY_BLOCK,
-            )
-        ],
+        blocks=blocks,
     )
+
+
+LEGAL_NOTE = (
+    ":scales: Legal-flagged case: keep the reply a neutral holding statement (no admission of "
+    "fault, no promise of money). Anyone's edit but the legal owner's is posted only after the "
+    "legal owner approves it."
+)
+SAFETY_LABEL = "Why remove the stop-using instruction? (only if you remove it)"
 
 
 DISMISS_LABELS = {

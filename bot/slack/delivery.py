@@ -5,8 +5,11 @@ shows the latest state even if Slack was down for a while. Every message we post
 carries a block id naming its outbox row, so a retry after a timeout first looks
 for it in the channel (or the thread) instead of posting it twice. A refusal that
 comes from how the bot is set up (a wrong channel, the app not invited, a revoked
-token) becomes ``SetupError``: the messages wait, a person is told the fix, and
-they go out once it is made.
+token) becomes ``SetupError``: the messages wait, a person is told the fix (in the
+log, in ``/healthz``, and in the escalation channel when only the complaints channel
+refuses), and they go out once it is made. A card whose channel refuses it later (the
+channel archived, the app removed, the channel gone) moves to
+``[slack] complaints_channel`` once that names a channel that takes it.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from bot.cases import Case, CaseBook
 from bot.clock import iso, parse_iso
 from bot.config import Config
 from bot.errors import SetupError, TransientError
-from bot.outbox import Delivery, Handler
+from bot.outbox import Delivery, Handler, Outbox, SharedSetupError
 from bot.privacy.requests import PrivacyBook
+from bot.redact import escape_mrkdwn
 from bot.slack.cards import CARD_BLOCK_PREFIX, case_card
 from bot.slack.port import HISTORY_LOOKBACK_SECONDS, PostedMessage, SlackError, SlackPort
 
@@ -32,6 +36,8 @@ MESSAGE_BLOCK_PREFIX = "outbox:"
 TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
 CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 SETUP_ERRORS = TOKEN_ERRORS | CHANNEL_ERRORS | {"missing_scope"}
+# A refused token or a missing scope holds every Slack message, whatever its channel.
+EVERY_CHANNEL = "every Slack channel"
 # Which channel setting each kind of row posts to, and so which waits when that one is wrong.
 CHANNEL_KEYS = {
     "slack_card": "complaints_channel",
@@ -52,6 +58,8 @@ class SlackDelivery:
         self.book = book
         self.slack = slack
         self.privacy = PrivacyBook(book.store, config.policy, book.clock)
+        self.outbox = Outbox(book.store, book.clock)
+        self._alerted: dict[str, str] = {}  # channel setting → the refusal the team was told of
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -74,14 +82,38 @@ class SlackDelivery:
 
         def deliver(delivery: Delivery) -> Mapping[str, Any]:
             try:
-                return handler(delivery)
+                result = handler(delivery)
             except SlackError as exc:
-                fix = setup_fix(exc.code, key, getattr(self.config.slack, key))
-                if fix is None:
-                    raise
-                raise SetupError(fix, retry_after=SETUP_RETRY_SECONDS) from None
+                raise self._setup_error(exc, key, delivery) from None
+            self._alerted.pop(key, None)
+            return result
 
         return deliver
+
+    def _setup_error(self, exc: SlackError, key: str, delivery: Delivery) -> Exception:
+        """What a refusal means for the row: ``exc`` itself unless the setup is at fault."""
+        fix = setup_fix(exc.code, key, getattr(self.config.slack, key), exc.needed, exc.renamed_to)
+        if fix is None:
+            return exc
+        if exc.code in TOKEN_ERRORS or exc.code == "missing_scope":
+            return SharedSetupError(fix, lane=EVERY_CHANNEL, retry_after=SETUP_RETRY_SECONDS)
+        self._alert(key, exc.code, fix, delivery)
+        return SetupError(fix, retry_after=SETUP_RETRY_SECONDS)
+
+    def _alert(self, key: str, code: str, fix: str, delivery: Delivery) -> None:
+        """Tell the team in the escalation channel, once per refusal, that one of the other
+        channels refuses the bot (the escalation channel itself cannot carry that news)."""
+        if key == "escalation_channel" or self._alerted.get(key) == code:
+            return
+        self._alerted[key] = code
+        self.outbox.enqueue(
+            "slack_alert",
+            f"alert:bot:slack-setup:{key}:{code}:{delivery.id}",
+            {
+                "text": f":warning: Slack refuses the bot's messages ({code}), so they wait: "
+                f"{escape_mrkdwn(fix)}."
+            },
+        )
 
     def _render(self, case_id: int) -> tuple[Case, str, list[dict[str, Any]]]:
         case = self.book.get(case_id)
@@ -104,17 +136,56 @@ class SlackDelivery:
         case, text, blocks = self._render(int(delivery.case_id or 0))
         if not case.slack_ts or not case.slack_channel:
             raise TransientError("card not posted yet", retry_after=CARD_NOT_POSTED_RETRY_SECONDS)
-        self.slack.update_message(case.slack_channel, case.slack_ts, text, blocks)
+        try:
+            self.slack.update_message(case.slack_channel, case.slack_ts, text, blocks)
+        except SlackError as exc:
+            if exc.code not in CHANNEL_ERRORS:
+                raise
+            moved = self._move_card(delivery, case, text, blocks, exc)
+            return {"ts": moved.ts, "channel": moved.channel, "at": iso(self.book.clock.now())}
         return {"ts": case.slack_ts, "at": iso(self.book.clock.now())}
 
     def post_in_thread(self, delivery: Delivery) -> Mapping[str, Any]:
         case = self.book.get(int(delivery.case_id or 0))
         if not case.slack_ts or not case.slack_channel:
             raise TransientError("card not posted yet", retry_after=CARD_NOT_POSTED_RETRY_SECONDS)
-        posted = self._post_tagged(
-            delivery, case.slack_channel, delivery.payload["text"], thread_ts=case.slack_ts
-        )
+        text = delivery.payload["text"]
+        try:
+            posted = self._post_tagged(delivery, case.slack_channel, text, thread_ts=case.slack_ts)
+        except SlackError as exc:
+            if exc.code not in CHANNEL_ERRORS:
+                raise
+            _, card_text, blocks = self._render(case.id)
+            card = self._move_card(delivery, case, card_text, blocks, exc)
+            posted = self._post_tagged(delivery, card.channel, text, thread_ts=card.ts)
         return {"ts": posted.ts}
+
+    def _move_card(
+        self,
+        delivery: Delivery,
+        case: Case,
+        text: str,
+        blocks: list[dict[str, Any]],
+        refused: SlackError,
+    ) -> PostedMessage:
+        """The card's channel refuses it now (archived, the app removed, deleted). New cards go
+        to ``[slack] complaints_channel``: once that names a channel that takes them, the card
+        is posted there and the case follows it, so staff can act on it again. While it is
+        the same channel, the post is refused alike and the row waits with the other cards.
+        """
+        channel = self.config.slack.complaints_channel
+        posted = self._post_once(delivery, channel, text, blocks, f"{CARD_BLOCK_PREFIX}{case.id}")
+        if (posted.channel, posted.ts) == (case.slack_channel, case.slack_ts):
+            raise refused  # found the card itself: the configured channel is the one refusing
+        self.book.record_card(case.id, posted.channel, posted.ts)
+        log.warning(
+            "case %s: its card's channel %s refuses it (%s); the card is now in %s",
+            case.id,
+            case.slack_channel,
+            refused.code,
+            posted.channel,
+        )
+        return posted
 
     def post_alert(self, delivery: Delivery) -> Mapping[str, Any]:
         posted = self._post_tagged(
@@ -147,16 +218,24 @@ class SlackDelivery:
             try:
                 found = self.slack.find_message(channel, block_id, since, thread_ts=thread_ts)
             except SlackError as exc:
-                if exc.transient:
-                    raise
-                log.warning("cannot look for %s (%s); posting it, perhaps twice", block_id, exc)
+                if exc.transient or exc.code in TOKEN_ERRORS | CHANNEL_ERRORS:
+                    raise  # posting would be refused alike: the row waits for the fix
+                log.warning(
+                    "cannot look for %s in %s (%s); posting it, perhaps twice%s",
+                    block_id,
+                    channel,
+                    exc.code or exc,
+                    f": add the scope {exc.needed} to the Slack app" if exc.needed else "",
+                )
                 found = None
             if found is not None:
                 return found
         return self.slack.post_message(channel, text, blocks, thread_ts=thread_ts)
 
 
-def setup_fix(code: str, key: str, channel: str) -> str | None:
+def setup_fix(
+    code: str, key: str, channel: str, needed: str = "", renamed_to: str = ""
+) -> str | None:
     """What a person must change when Slack refuses for a reason of setup, else None."""
     if code in TOKEN_ERRORS:
         return (
@@ -164,9 +243,17 @@ def setup_fix(code: str, key: str, channel: str) -> str | None:
             "installed app and restart; waiting messages are sent then"
         )
     if code == "missing_scope":
+        scope = f"the scope {needed}" if needed else "a permission it needs"
         return (
-            "the Slack app lacks a permission it needs (missing_scope); add the scopes listed "
-            "in docs/slack.md and reinstall the app; waiting messages are sent then"
+            f"the Slack app lacks {scope} (missing_scope); add it under OAuth & Permissions "
+            "(docs/slack.md lists every scope) and reinstall the app; waiting messages are "
+            "sent then"
+        )
+    if code == "channel_not_found" and renamed_to:
+        return (
+            f'[slack] {key} = "{channel}": that channel was renamed to {renamed_to}; set '
+            f"[slack] {key} to its new name or its id and restart (or rename it back); "
+            "waiting messages are sent then"
         )
     if code == "channel_not_found":
         return (

@@ -14,7 +14,9 @@ class SlackError(DeliveryError):
     """A Slack call failed; ``code`` is Slack's error string (e.g. ``channel_not_found``).
 
     ``maybe_done`` is set when the request went out and no answer came back (a read timeout,
-    a reset connection): Slack may have carried it out."""
+    a reset connection): Slack may have carried it out. ``needed`` is the scope Slack named
+    with ``missing_scope``; ``renamed_to`` the channel's new name when a channel was asked
+    for by a name it no longer has."""
 
     def __init__(
         self,
@@ -24,11 +26,15 @@ class SlackError(DeliveryError):
         retry_after: float | None = None,
         transient: bool,
         maybe_done: bool = False,
+        needed: str = "",
+        renamed_to: str = "",
     ) -> None:
         super().__init__(message, retry_after=retry_after)
         self.code = code
         self.transient = transient
         self.maybe_done = maybe_done
+        self.needed = needed
+        self.renamed_to = renamed_to
 
 
 # ``find_message`` callers look this far before the moment they know of: our clock and

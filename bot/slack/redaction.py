@@ -15,10 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import SetupError
-from bot.outbox import Delivery, Handler
+from bot.outbox import Delivery, Handler, SharedSetupError
 from bot.privacy.slack_erasure import DIGEST_KIND, REDACT_KIND, REDACTED_TEXT
-from bot.slack.delivery import SETUP_RETRY_SECONDS, TOKEN_ERRORS, setup_fix
+from bot.slack.delivery import EVERY_CHANNEL, SETUP_RETRY_SECONDS, TOKEN_ERRORS, setup_fix
 from bot.slack.port import Blocks, SlackError, SlackPort
 
 # Gone already (deleted by a person, or by Slack's own retention): nothing is left to redact.
@@ -97,7 +96,9 @@ class SlackRedaction:
             except SlackError as exc:
                 if exc.code not in TOKEN_ERRORS | {"missing_scope"}:
                     raise
-                fix = setup_fix(exc.code, "", "") or str(exc)
-                raise SetupError(fix, retry_after=SETUP_RETRY_SECONDS) from None
+                fix = setup_fix(exc.code, "", "", exc.needed) or str(exc)
+                raise SharedSetupError(
+                    fix, lane=EVERY_CHANNEL, retry_after=SETUP_RETRY_SECONDS
+                ) from None
 
         return deliver

@@ -21,6 +21,7 @@ from bot.slack.cards import (
     CASE_BLOCK_PREFIX,
     DISMISS_MODAL,
     EDIT_MODAL,
+    LEGAL_APPROVE,
     NOTE_BLOCK,
     NOTE_INPUT,
     REASON_BLOCK,
@@ -28,6 +29,8 @@ from bot.slack.cards import (
     REPLY_BLOCK,
     REPLY_INPUT,
     RESOLVE_MODAL,
+    SAFETY_BLOCK,
+    SAFETY_INPUT,
     dismiss_modal,
     edit_modal,
     resolve_modal,
@@ -85,6 +88,19 @@ def field(view: dict[str, Any], block: str, element: str) -> dict[str, Any]:
     return dict(view["state"]["values"].get(block, {}).get(element) or {})
 
 
+def modal_errors(view: dict[str, Any], problems: dict[str, str]) -> dict[str, str]:
+    """The edit modal's inline errors: each under the input it is about (a problem about an
+    input the modal does not have goes under the reply), at most Slack's 2,000 characters."""
+    present = view["state"]["values"]
+    errors: dict[str, str] = {}
+    for about, message in problems.items():
+        block = (
+            SAFETY_BLOCK if about == "safety_reason" and SAFETY_BLOCK in present else REPLY_BLOCK
+        )
+        errors[block] = f"{errors[block]} {message}" if block in errors else message
+    return {block: message[:2000] for block, message in errors.items()}
+
+
 def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable[[], None]) -> None:
     """Attach a listener for every card action and modal, each storing its change before
     it acks."""
@@ -130,17 +146,31 @@ def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable
     @app.view(EDIT_MODAL)
     def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         case_id = int(view["private_metadata"])
-        text = view["state"]["values"][REPLY_BLOCK][REPLY_INPUT]["value"] or ""
-        problem = workflow.check_reply_text(case_id, text)
-        if problem:
-            ack(response_action="errors", errors={REPLY_BLOCK: problem[:2000]})
+        text = field(view, REPLY_BLOCK, REPLY_INPUT).get("value") or ""
+        reason = field(view, SAFETY_BLOCK, SAFETY_INPUT).get("value") or ""
+        problems = workflow.reply_problems(case_id, text, reason)
+        if problems:
+            ack(response_action="errors", errors=modal_errors(view, problems))
             return
-        result = workflow.approve(case_id, body["user"]["id"], text=text, receipt=receipt_of(body))
+        result = workflow.approve(
+            case_id, body["user"]["id"], text=text, receipt=receipt_of(body), safety_reason=reason
+        )
         if not result.ok:
             ack(response_action="errors", errors={REPLY_BLOCK: result.message[:2000]})
             return
         ack()
         on_change()
+
+    @app.action(LEGAL_APPROVE)
+    def legal_approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        result = workflow.legal_approve(
+            case_id_of(action),
+            body["user"]["id"],
+            version=str(action.get("value") or "") or None,
+            receipt=receipt_of(body, action),
+        )
+        ack()
+        tell(body, result)
 
     @app.action("escalate")
     def escalate(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
