@@ -8,15 +8,12 @@ and the scheduler comes back later instead of the process sleeping.
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -34,26 +31,21 @@ from bot.errors import (
 )
 from bot.models import Mention
 from connectors.http import route
+from connectors.x_limits import (
+    SEARCH_WINDOW_SECONDS,
+    WINDOW_MARGIN_SECONDS,
+    SearchWindow,
+    StaleCursor,
+    cap_reset,
+    stale_cursor,
+    usage_capped,
+)
 
 X_HOST = "https://api.twitter.com"
 MAX_WEIGHTED_LENGTH = 280
 TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "referenced_tweets", "entities"]
 USER_FIELDS = ["username", "public_metrics"]
 EXPANSIONS = ["author_id"]
-# Recent search reaches back 7 days and refuses a since_id/until_id older than that (400
-# "'since_id' must be a tweet id created after <time>Z. Please use a 'since_id' that is larger
-# than <id>"). A cursor that old is replaced by a start_time this far inside the window, so
-# the request still lands inside it when our clock and X's disagree by a few minutes.
-SEARCH_WINDOW_SECONDS = 7 * 24 * 3600
-WINDOW_MARGIN_SECONDS = 300
-TWITTER_EPOCH_MS = 1288834974657
-STALE_CURSOR = re.compile(
-    r"'(since_id|until_id)' must be a tweet id created after (\d{4}-\d\d-\d\dT\d\d:\d\d)Z"
-    r"|'(start_time)' must be on or after (\d{4}-\d\d-\d\dT\d\d:\d\d)Z"
-)
-# X's usage cap (the monthly post cap): 429 (some clients report 402) with this problem type.
-USAGE_CAPPED_TYPE = "/problems/usage-capped"
-USAGE_CAPPED_TITLE = "UsageCapExceeded"
 
 
 def weighted_length(text: str) -> int:
@@ -136,14 +128,14 @@ class XConnector:
         cursor anyway (our clock behind X's), the read is repeated from the time X named."""
         state = json.loads(cursor) if cursor else {}
         brand_id, brand_name = self.me()
-        window = _Window(state.get("since_id"), state.get("until_id"), state.get("newest"))
+        window = SearchWindow(state.get("since_id"), state.get("until_id"), state.get("newest"))
         notes: dict[str, str] = {}
         if source == "search":
             window.fit(self.clock() - SEARCH_WINDOW_SECONDS + WINDOW_MARGIN_SECONDS, notes)
         for _ in range(3):
             try:
                 return self._read(source, brand_id, brand_name, window, notes)
-            except _StaleCursor as stale:
+            except StaleCursor as stale:
                 window.refused(stale.parameter, stale.after + WINDOW_MARGIN_SECONDS, notes)
         raise PermanentError("X refused the cursor three times; reading again later")
 
@@ -152,7 +144,7 @@ class XConnector:
         source: str,
         brand_id: str,
         brand_name: str,
-        window: _Window,
+        window: SearchWindow,
         notes: dict[str, str],
     ) -> FetchResult:
         params: dict[str, Any] = {
@@ -302,8 +294,8 @@ class XConnector:
             raise TransientError(f"X unreachable or malformed: {type(exc).__name__}") from None
 
     def _translate(self, exc: tweepy.HTTPException) -> DeliveryError:
-        if _usage_capped(exc.response):
-            until = _cap_reset(exc.response, self.clock())
+        if usage_capped(exc.response):
+            until = cap_reset(exc.response, self.clock())
             return UsageCapped(
                 f"X's usage cap: {_message(exc)}", retry_after=max(until - self.clock(), 1.0)
             )
@@ -314,7 +306,7 @@ class XConnector:
         if isinstance(exc, tweepy.Unauthorized):
             return AuthError(f"X refused the credentials: {_message(exc)}")
         if isinstance(exc, tweepy.BadRequest):
-            stale = _stale_cursor(exc)
+            stale = stale_cursor(exc)
             if stale is not None:
                 return stale
         if isinstance(exc, tweepy.Forbidden | tweepy.BadRequest | tweepy.NotFound):
@@ -322,63 +314,6 @@ class XConnector:
         if isinstance(exc, tweepy.TwitterServerError):
             return TransientError(f"X server error: {_message(exc)}")
         return TransientError(f"X answered {exc.response.status_code}")
-
-
-class _StaleCursor(PermanentError):
-    """X refused a since_id/until_id (or start_time) older than recent search reaches;
-    ``after`` is the oldest time (epoch seconds) it named, to the minute."""
-
-    def __init__(self, parameter: str, after: float, message: str) -> None:
-        super().__init__(f"X refused: {message}")
-        self.parameter = parameter
-        self.after = after
-
-
-@dataclass
-class _Window:
-    """Which posts a read asks for: newer than ``since``, older than ``until`` (the gap a
-    page cap left), and ``newest`` read so far in that gap. ``start`` (epoch seconds) stands
-    in for a ``since`` that X's recent search no longer reaches."""
-
-    since: str | None
-    until: str | None
-    newest: str | None
-    start: float | None = None
-
-    def params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        if self.start is not None:  # X takes at most one of start_time and since_id
-            params["start_time"] = datetime.fromtimestamp(self.start, UTC)
-        elif self.since:
-            params["since_id"] = self.since
-        if self.until:
-            params["until_id"] = self.until
-        return params
-
-    def fit(self, oldest: float, notes: dict[str, str]) -> None:
-        """Keep the read inside what search shows from ``oldest`` (epoch seconds) on."""
-        if self.until and _posted_at(self.until) < oldest:
-            self.drop_gap(notes)
-        if self.since and _posted_at(self.since) < oldest:
-            self.start = oldest
-
-    def refused(self, parameter: str, oldest: float, notes: dict[str, str]) -> None:
-        """X refused ``parameter`` as older than its window, which starts before ``oldest``
-        (since_id and start_time alike become a start_time of ``oldest``)."""
-        if parameter == "until_id":
-            self.drop_gap(notes)
-        else:
-            self.start = max(self.start or 0.0, oldest)
-
-    def drop_gap(self, notes: dict[str, str]) -> None:
-        """Give up the rest of a page-cap gap: it is older than search can show."""
-        notes["gap"] = (
-            f"posts after {self.since or 'the start'} and before {self.until} were not read: "
-            "X's recent search no longer shows them"
-        )
-        self.since = self.newest or self.since
-        self.until = self.newest = None
-        self.start = None
 
 
 def _message(exc: tweepy.HTTPException) -> str:
@@ -420,54 +355,3 @@ def _mentions_brand(post: tweepy.Tweet, brand_name: str) -> bool:
     if brand_name.lower() in mentioned:
         return True
     return bool(re.search(rf"(?<![\w@])@{re.escape(brand_name)}\b", post.text, re.IGNORECASE))
-
-
-def _posted_at(post_id: str) -> float:
-    """When an X id was made (epoch seconds): ids are snowflakes, time in the upper bits."""
-    if not post_id.isdigit():
-        return 0.0
-    return ((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000
-
-
-def _stale_cursor(exc: tweepy.HTTPException) -> _StaleCursor | None:
-    for error in exc.api_errors:
-        message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
-        found = STALE_CURSOR.search(message)
-        if found:
-            parameter = found.group(1) or found.group(3)
-            at = datetime.strptime(found.group(2) or found.group(4), "%Y-%m-%dT%H:%M")
-            return _StaleCursor(parameter, at.replace(tzinfo=UTC).timestamp(), message)
-    return None
-
-
-def _usage_capped(response: Any) -> bool:
-    """X's usage-cap answer (429, or 402 in some clients' reports), told by its problem body."""
-    try:
-        body = response.json()
-    except (ValueError, AttributeError):
-        return False
-    if not isinstance(body, dict):
-        return False
-    kind, title = str(body.get("type", "")), str(body.get("title", ""))
-    return kind.endswith(USAGE_CAPPED_TYPE) or title == USAGE_CAPPED_TITLE
-
-
-def _cap_reset(response: Any, now: float) -> float:
-    """When a usage cap resets (epoch seconds): a ``Retry-After`` header if X sends one, else
-    the start of the next month, UTC.
-
-    ``x-rate-limit-reset`` is deliberately not used: it is the 15-minute request window's,
-    which a capped answer still carries (with requests left in it)."""
-    value = str(getattr(response, "headers", {}).get("retry-after") or "").strip()
-    if value.isdigit():
-        return now + int(value)
-    if value:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
-    moment = datetime.fromtimestamp(now, UTC)
-    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-    return float(calendar.timegm((year, month, 1, 0, 0, 0)))

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -140,6 +141,17 @@ def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
             return []
 
 
+def answers(port: int) -> bool:
+    """Whether the bot's /healthz answers at all (up, whatever it reports)."""
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
 def scalar(db: Path, sql: str) -> Any:
     found = rows(db, sql)
     return found[0][0] if found else 0
@@ -188,6 +200,9 @@ def test_kill_and_restart_lose_nothing_and_post_nothing_twice(
         assert "complaintbot_mentions_ingested_total" in metrics
         assert bot.signal(signal.SIGKILL) == -signal.SIGKILL
         bot.start()
+        # Stopped only once it is up: a SIGTERM before Python has even loaded the bot is the
+        # operating system's to handle (it kills the process), not the bot's.
+        wait_for(lambda: answers(health), timeout=60)
     finally:
         stop_feeding.set()
         feeder.join()
