@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 900.0
 MAX_ATTEMPTS = 12
+# A write whose answer never came (a crash, a timeout) may still land at the platform a
+# little later. The next attempt, which looks before it posts, waits at least this long
+# after the last one began, so it sees that copy instead of posting a second.
+SETTLE_SECONDS = 30.0
 ERASED = "[erased]"
 # The kinds whose payload carries a text written for (or about) a case's author.
 TEXT_KINDS = ("slack_thread", "slack_alert", "platform_reply")
@@ -138,10 +142,14 @@ class Outbox:
                 " ORDER BY id LIMIT ?",
                 [*params, limit],
             ).fetchall()
+            settled = iso(self.clock.now() + timedelta(seconds=SETTLE_SECONDS))
             for row in rows:
+                # A crash leaves the row ``sending``: it is resumed (looked for) only once
+                # the attempt now starting can no longer land.
                 self.db.execute(
-                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
-                    [row[0]],
+                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1,"
+                    " next_attempt_at = ? WHERE id = ?",
+                    [settled, row[0]],
                 )
         return [
             Delivery(
@@ -376,6 +384,7 @@ class OutboxWorker:
             self._give_up(delivery, error)
             return "failed"
         delay = exc.retry_after if exc.retry_after is not None else self.backoff(delivery.attempt)
+        delay = max(delay, SETTLE_SECONDS)  # the failed attempt may still land: look after it
         self.outbox.retry_later(delivery, error, self.outbox.clock.now() + timedelta(seconds=delay))
         log.info("outbox %s %s retry in %.0fs: %s", delivery.kind, delivery.id, delay, error)
         return "retried"

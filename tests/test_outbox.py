@@ -12,7 +12,7 @@ from factories import la
 
 from bot.clock import ManualClock
 from bot.errors import PermanentError, RateLimited, TransientError
-from bot.outbox import MAX_ATTEMPTS, Delivery, DeliveryLock, Outbox, OutboxWorker
+from bot.outbox import MAX_ATTEMPTS, SETTLE_SECONDS, Delivery, DeliveryLock, Outbox, OutboxWorker
 from bot.store import Store
 
 
@@ -62,7 +62,9 @@ def test_rate_limit_waits_until_told_and_transient_errors_back_off() -> None:
     assert worker.run_once() == {"done": 0, "retried": 0, "failed": 0, "held": 0}
     clock.advance(timedelta(seconds=1))
     assert worker.run_once()["retried"] == 1
-    clock.advance(timedelta(seconds=10))  # backoff after attempt 2 is 5-10 s
+    clock.advance(timedelta(seconds=SETTLE_SECONDS - 1))  # backoff 5-10 s, but settle first
+    assert worker.run_once()["done"] == 0
+    clock.advance(timedelta(seconds=1))
     assert worker.run_once()["done"] == 1
     row = outbox.row("k")
     assert row is not None and row["attempts"] == 3
@@ -87,7 +89,7 @@ def test_permanent_refusal_is_not_retried() -> None:
 
 
 def test_a_row_left_sending_by_a_crash_is_resumed_with_a_flag() -> None:
-    outbox, _ = make()
+    outbox, clock = make()
     outbox.enqueue("reply", "k", {})
     outbox.claim()  # the process dies here, after claiming and maybe after posting
     seen: list[Delivery] = []
@@ -96,7 +98,11 @@ def test_a_row_left_sending_by_a_crash_is_resumed_with_a_flag() -> None:
         seen.append(delivery)
         return {"reply_id": "found-on-platform"}
 
-    OutboxWorker(outbox, {"reply": check_then_post}).run_once()
+    worker = OutboxWorker(outbox, {"reply": check_then_post})
+    clock.advance(timedelta(seconds=SETTLE_SECONDS - 1))  # the dead attempt may still land
+    assert worker.run_once()["done"] == 0 and seen == []
+    clock.advance(timedelta(seconds=1))
+    worker.run_once()
     assert [(d.resumed, d.attempt) for d in seen] == [(True, 2)]
 
 

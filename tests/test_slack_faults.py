@@ -31,7 +31,7 @@ from bot.app.slack.web import WebSlack
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.errors import SetupError
-from bot.outbox import Delivery, Outbox, OutboxWorker, SharedSetupError
+from bot.outbox import SETTLE_SECONDS, Delivery, Outbox, OutboxWorker, SharedSetupError
 from bot.store import Store
 from emulators import Emulators
 
@@ -99,8 +99,9 @@ def time_out_the_next_post(daemon: Daemon) -> None:
 
 
 def retry(daemon: Daemon, clock: Any) -> dict[str, int]:
-    """The outbox run after the row's backoff (at most 10 s after a first failure)."""
-    clock.advance(timedelta(seconds=11))
+    """The outbox run once the row may be tried again: after its backoff and after the settle
+    time an unanswered attempt is given to land (bot.outbox.SETTLE_SECONDS)."""
+    clock.advance(timedelta(seconds=SETTLE_SECONDS + 1))
     return daemon.deliver()
 
 

@@ -14,6 +14,7 @@ from bot.config import Config, default_config
 from bot.connector import PostedReply, ReplyCheck
 from bot.errors import PermanentError, TransientError
 from bot.models import Mention
+from bot.outbox import SETTLE_SECONDS
 from bot.slack.delivery import SlackDelivery
 from bot.slack.port import Blocks, PostedMessage, SlackError
 from bot.store import Store
@@ -273,6 +274,7 @@ def test_a_card_whose_channel_cannot_be_read_is_posted_rather_than_lost() -> Non
     desk = ApprovalDesk()
     case_id = desk.case()
     desk.flow.outbox.claim()  # a crash after claiming: the card delivery resumes
+    desk.clock.advance(timedelta(seconds=SETTLE_SECONDS))  # once the dead attempt can't land
     desk.slack.history_error = SlackError("missing_scope", code="missing_scope", transient=False)
     desk.drain()
     assert len(desk.slack.posts) == 1
