@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from itertools import count
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app.wiring import REPLY_RULES
 from bot.cases import CaseBook
 from bot.clock import ManualClock
-from bot.config import default_config
+from bot.config import Config, default_config
 from bot.models import Classification, Mention, RiskFlag
 from bot.store import Store
+from emulators import Emulators
 
 LA = ZoneInfo("America/Los_Angeles")
 _post_ids = count(1000)
@@ -67,3 +70,21 @@ class Desk:
         mention_id, _ = self.store.save_mention(item, "2026-01-01T00:00:00.000000Z")
         rule = REPLY_RULES[item.platform](item)
         return self.book.open_or_attach(mention_id, result or verdict(), rule).case_id
+
+
+def reddit_config(emu: Emulators, approver: str, **reddit: Any) -> Config:
+    """The default config reading r/acme on the Reddit emulator, with Slack on its emulator."""
+    base = default_config()
+    return replace(
+        base,
+        reddit=replace(
+            base.reddit,
+            enabled=True,
+            oauth_url=emu.reddit_url,
+            reddit_url=emu.reddit_url,
+            subreddits=("acme",),
+            **reddit,
+        ),
+        brand=replace(base.brand, terms=("acme",)),
+        slack=replace(base.slack, api_base_url=emu.slack_api_url, approvers=(approver,)),
+    )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from factories import reddit_config
 
 from bot.app.slack.web import WebSlack
 from bot.clock import ManualClock, SystemClock, parse_iso
@@ -356,19 +356,7 @@ def test_the_outbox_retries_a_rate_limited_reply_when_reddit_said(emu: Emulators
     """Through the outbox: the reply row waits the 7 minutes Reddit named, then posts once."""
     emu.slack.add_channel("complaints")
     emu.slack.add_channel("complaints-escalations")
-    base = default_config()
-    config = replace(
-        base,
-        reddit=replace(
-            base.reddit,
-            enabled=True,
-            oauth_url=emu.reddit_url,
-            reddit_url=emu.reddit_url,
-            subreddits=("acme",),
-        ),
-        brand=replace(base.brand, terms=("acme",)),
-        slack=replace(base.slack, api_base_url=emu.slack_api_url, approvers=(APPROVER,)),
-    )
+    config = reddit_config(emu, APPROVER)
     clock = ManualClock(datetime.now(UTC))
     store = Store.memory()
     reddit = RedditConnector(config.reddit, config.brand, SECRETS)

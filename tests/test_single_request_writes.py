@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from factories import reddit_config
 from test_connector_reddit import SECRETS as REDDIT_SECRETS
 from test_connector_reddit import comment_posts, our_comments
 
 from bot.app.slack.web import WebSlack
 from bot.clock import ManualClock
-from bot.config import default_config
 from bot.ingest import Ingestor
 from bot.models import Classification
 from bot.slack.delivery import SlackDelivery
@@ -54,20 +53,7 @@ def test_a_reddit_reply_whose_answer_came_late_is_found_by_the_next_attempt(
     comment; attempt 2 finds it instead of posting again. One comment, done in 2 attempts."""
     emu.slack.add_channel("complaints")
     emu.slack.add_channel("complaints-escalations")
-    base = default_config()
-    config = replace(
-        base,
-        reddit=replace(
-            base.reddit,
-            enabled=True,
-            oauth_url=emu.reddit_url,
-            reddit_url=emu.reddit_url,
-            subreddits=("acme",),
-            request_timeout_seconds=1.0,
-        ),
-        brand=replace(base.brand, terms=("acme",)),
-        slack=replace(base.slack, api_base_url=emu.slack_api_url, approvers=(APPROVER,)),
-    )
+    config = reddit_config(emu, APPROVER, request_timeout_seconds=1.0)
     clock = ManualClock(datetime.now(UTC))
     store = Store.memory()
     reddit = RedditConnector(config.reddit, config.brand, REDDIT_SECRETS)

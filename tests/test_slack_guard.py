@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import reddit_config
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from test_slack_loop import (
     APPROVER,
@@ -217,19 +218,7 @@ def reddit_loop(emu: Emulators, tmp_path: Path) -> Iterator[RedditLoop]:
     emu.slack.add_channel("complaints")
     emu.slack.add_channel("complaints-escalations")
     emu.slack.add_user(APPROVER, "pat")
-    base = default_config()
-    config = replace(
-        base,
-        reddit=replace(
-            base.reddit,
-            enabled=True,
-            oauth_url=emu.reddit_url,
-            reddit_url=emu.reddit_url,
-            subreddits=("acme",),
-        ),
-        brand=replace(base.brand, terms=("acme",)),
-        slack=replace(base.slack, api_base_url=emu.slack_api_url, approvers=(APPROVER,)),
-    )
+    config = reddit_config(emu, APPROVER)
     store = Store.open(tmp_path / "bot.db")
     reddit = RedditConnector(config.reddit, config.brand, REDDIT_SECRETS)
     slack = WebSlack("xoxb-emulator", emu.slack_api_url)
