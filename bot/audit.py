@@ -53,15 +53,18 @@ def append(db: sqlite_utils.Database, log: str, row: Mapping[str, Any], details:
     row_id = (last[0] if last else _anchor(db, log)[0]) + 1
     previous = last[1] if last else _anchor(db, log)[1]
     chain = chain_digest(previous, row_id, [row[f] for f in fields], digest)
-    db.table(log).insert(
-        {
-            "id": row_id,
-            **{f: row[f] for f in fields},
-            "details": text,
-            "salt": salt,
-            "content_digest": digest,
-            "chain": chain,
-        }
+    values = {
+        "id": row_id,
+        **{f: row[f] for f in fields},
+        "details": text,
+        "salt": salt,
+        "content_digest": digest,
+        "chain": chain,
+    }
+    # Plain SQL: sqlite-utils' insert reads the table's schema on every call.
+    db.execute(
+        f"INSERT INTO {log} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+        list(values.values()),
     )
     return row_id
 

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -172,7 +172,40 @@ class Store:
         return cursor.rowcount == 1
 
     def mention(self, mention_id: int) -> StoredMention:
-        return StoredMention.from_row(self.db.table("mentions").get(mention_id))
+        row = self.fetch_row("mentions", mention_id)
+        if row is None:
+            raise LookupError(f"no mention with id {mention_id}")
+        return StoredMention.from_row(row)
+
+    # ------------------------------------------------------------- plain rows
+    # sqlite-utils' get/insert/update read the table's schema (PRAGMA table_info) on every
+    # call; the intake path makes a dozen such calls per mention, so it uses these instead.
+
+    def fetch_row(self, table: str, row_id: int) -> dict[str, Any] | None:
+        """The row of ``table`` whose ``id`` is ``row_id``, as a dict, or None."""
+        cursor = self.db.execute(f"SELECT * FROM [{table}] WHERE id = ?", [row_id])
+        values = cursor.fetchone()
+        if values is None:
+            return None
+        return dict(zip((column[0] for column in cursor.description), values, strict=True))
+
+    def insert_row(self, table: str, row: Mapping[str, Any]) -> int:
+        """Insert ``row`` into ``table``; return its row id."""
+        columns = ", ".join(f"[{column}]" for column in row)
+        marks = ", ".join("?" * len(row))
+        cursor = self.db.execute(
+            f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(row.values())
+        )
+        return int(cursor.lastrowid or 0)
+
+    def update_row(self, table: str, row_id: int, changes: Mapping[str, Any]) -> None:
+        """Set ``changes`` on the row of ``table`` whose ``id`` is ``row_id``."""
+        if not changes:
+            return
+        assignments = ", ".join(f"[{column}] = ?" for column in changes)
+        self.db.execute(
+            f"UPDATE [{table}] SET {assignments} WHERE id = ?", [*changes.values(), row_id]
+        )
 
     # ------------------------------------------------------------------ erasure
 

@@ -278,7 +278,8 @@ class XEmulator(XStore, Emulator):
         errors: list[JSONDict],
         oldest: float | None = None,
     ) -> tuple[list[XPost], JSONDict]:
-        """Filter by since_id/until_id/time, newest first, cut a page and build ``meta``.
+        """Filter ``candidates`` (newest first) by since_id/until_id/time, cut a page and build
+        ``meta``; stops reading once it knows whether there is a next page.
 
         ``oldest`` (recent search: 7 days ago) refuses ids and a start_time older than it, as X
         does."""
@@ -340,7 +341,7 @@ class XEmulator(XStore, Emulator):
         since = int(query["since_id"]) if "since_id" in query else None
         until = int(query["until_id"]) if "until_id" in query else None
         chosen = []
-        for post in sorted(candidates, key=lambda p: int(p.id), reverse=True):
+        for post in candidates:
             pid = int(post.id)
             if since is not None and pid <= since:
                 continue
@@ -353,6 +354,8 @@ class XEmulator(XStore, Emulator):
             if "end_time" in times and post.created_at >= times["end_time"]:
                 continue
             chosen.append(post)
+            if len(chosen) > max_results:
+                break
         page = chosen[:max_results]
         meta: JSONDict = {"result_count": len(page)}
         if page:
@@ -360,6 +363,26 @@ class XEmulator(XStore, Emulator):
             if len(chosen) > max_results:
                 meta["next_token"] = encode_token(int(page[-1].id))
         return page, meta
+
+    @staticmethod
+    def _id_window(
+        query: Mapping[str, str], token_param: str
+    ) -> tuple[Predicate[XPost], int | None]:
+        """A cheap first cut by since_id/until_id/page token, so a page of a large store does
+        not run the query on every post (``_page`` still checks and reports bad values)."""
+        low = int(query["since_id"]) if query.get("since_id", "").isdigit() else None
+        highs = [int(query["until_id"])] if query.get("until_id", "").isdigit() else []
+        token = query.get(token_param)
+        decoded = decode_token(token) if token is not None else None
+        if decoded is not None:
+            highs.append(decoded)
+        high = min(highs) if highs else None
+
+        def inside(post: XPost) -> bool:
+            pid = int(post.id)
+            return (low is None or pid > low) and (high is None or pid < high)
+
+        return inside, high
 
     @staticmethod
     def _check_reach(
@@ -438,11 +461,16 @@ class XEmulator(XStore, Emulator):
             except QueryError as exc:
                 errors.append(parameter_error("query", query, str(exc)))
         oldest = self.clock() - SEARCH_WINDOW_S
-        candidates = [
+        inside, below = self._id_window(request.query, "next_token")
+        candidates = (
             p
-            for p in self.posts.values()
-            if not p.deleted and p.created_at >= oldest and not errors and predicate(p)
-        ]
+            for p in self.newest_first(below)
+            if not p.deleted
+            and p.created_at >= oldest
+            and not errors
+            and inside(p)
+            and predicate(p)
+        )
         return self._timeline_answer(
             request,
             candidates,
@@ -469,13 +497,15 @@ class XEmulator(XStore, Emulator):
         if user is None:
             return web.json_response({"errors": [not_found_error("user", "id", user_id)]})
         handle = user.username.lower()
-        candidates = [
+        inside, below = self._id_window(request.query, "pagination_token")
+        candidates = (
             p
-            for p in self.posts.values()
+            for p in self.newest_first(below)
             if not p.deleted
             and p.author_id != user.id
+            and inside(p)
             and handle in (u.lower() for u in p.mentioned_usernames())
-        ]
+        )
         return self._timeline_answer(
             request, candidates, token_param="pagination_token", min_results=5, errors=[]
         )

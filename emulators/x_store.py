@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+from collections import Counter
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from emulators.core import JSONDict
@@ -17,6 +19,9 @@ class XStore:
     users: dict[str, XUser]
     posts: dict[str, XPost]
     clock: Callable[[], float]
+    _order: list[int]
+    _negated: list[int]
+    _order_key: tuple[int, int] | None = None
 
     @property
     def account(self) -> XUser:
@@ -68,17 +73,35 @@ class XStore:
             quote_of.metrics["quote_count"] += 1
         return post
 
+    def newest_first(self, below: int | None = None) -> Iterator[XPost]:
+        """Stored posts newest id first, from the first id under ``below`` (the order is kept
+        between additions, so a page deep into a large store does not walk the newer posts)."""
+        key = (id(self.posts), len(self.posts))
+        if self._order_key != key:
+            self._order = sorted((int(post_id) for post_id in self.posts), reverse=True)
+            self._negated = [-value for value in self._order]
+            self._order_key = key
+        start = 0 if below is None else bisect.bisect_right(self._negated, -below)
+        for value in self._order[start:]:
+            post = self.posts.get(str(value))
+            if post is not None:
+                yield post
+
     def live_post(self, post_id: str) -> XPost | None:
         post = self.posts.get(post_id)
         return post if post and not post.deleted else None
 
     # ------------------------------------------------------------- rendering
 
-    def render_user(self, user: XUser, fields: set[str]) -> JSONDict:
+    def post_counts(self) -> Counter[str]:
+        """Live posts per author id (one pass, for ``public_metrics.tweet_count``)."""
+        return Counter(p.author_id for p in self.posts.values() if not p.deleted)
+
+    def render_user(
+        self, user: XUser, fields: set[str], post_counts: Counter[str] | None = None
+    ) -> JSONDict:
         out: JSONDict = {"id": user.id, "name": user.name, "username": user.username}
-        author_posts = sum(
-            1 for p in self.posts.values() if p.author_id == user.id and not p.deleted
-        )
+        author_posts = (post_counts or self.post_counts())[user.id]
         optional: dict[str, Any] = {
             "created_at": iso_ms(user.created_at),
             "description": user.description,
@@ -168,7 +191,8 @@ class XStore:
         includes: JSONDict = {}
         users = [self.users[uid] for uid in dict.fromkeys(user_ids) if uid in self.users]
         if users:
-            includes["users"] = [self.render_user(u, user_fields) for u in users]
+            counts = self.post_counts()
+            includes["users"] = [self.render_user(u, user_fields, counts) for u in users]
         tweets = [p for p in (self.live_post(pid) for pid in dict.fromkeys(tweet_ids)) if p]
         if tweets:
             includes["tweets"] = [self.render_post(p, tweet_fields) for p in tweets]
