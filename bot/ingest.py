@@ -29,7 +29,12 @@ log = logging.getLogger(__name__)
 
 MAX_READS_PER_SOURCE = 1000
 TRANSIENT_BASE_SECONDS = 30.0
-TRANSIENT_CAP_SECONDS = 1800.0
+# An outage, a timeout or a malformed answer: try again within five minutes at most, so a
+# source is back soon after the platform is (the soak saw 16-minute holds after a minute of
+# faults); a failed read costs one request. Rate limits wait for the platform's own reset.
+TRANSIENT_CAP_SECONDS = 300.0
+# A refusal the platform calls final for this request (a rule, a bad query): rarely retried.
+PERMANENT_HOLD_SECONDS = 1800.0
 # Refused credentials are tried again, slowly: a rotated secret or a platform's own auth
 # outage clears up without a restart, and a wrong secret costs one call per hour.
 AUTH_BASE_SECONDS = 300.0
@@ -240,7 +245,7 @@ class Ingestor:
             until = now + timedelta(seconds=exc.retry_after or TRANSIENT_BASE_SECONDS)
             report.rate_limited_until = _latest(report.rate_limited_until, iso(until))
         elif isinstance(exc, PermanentError):
-            until = now + timedelta(seconds=TRANSIENT_CAP_SECONDS)
+            until = now + timedelta(seconds=PERMANENT_HOLD_SECONDS)
             report.error = message
         else:
             until = now + timedelta(seconds=self._backoff(failures))

@@ -288,6 +288,53 @@ def _legal_approval(db: sqlite_utils.Database) -> None:
         cases.add_column(column, str)
 
 
+@migrations(name="0009_case_desk")
+def _case_desk(db: sqlite_utils.Database) -> None:
+    """The staff desk's case actions: why a case is paused, the CLRA cure clock's once-only
+    warning and breach marks, the ADR body a case was referred to, and its internal notes."""
+    cases = db.table("cases")
+    cases.add_column("pause_reason", str)
+    for column in ("clra_warned", "clra_breached", "notes_count"):
+        cases.add_column(column, int, not_null_default=0)
+    cases.add_column("adr_referred_to", str)
+    cases.add_column("adr_referred_at", str)
+
+
+@migrations(name="0010_learning_loop")
+def _learning_loop(db: sqlite_utils.Database) -> None:
+    """Every staff decision is a label (bot/learning/labels.py): which kind of decision, the
+    final flags, and the register row it came from; and the log of retrains (figures before
+    and after, promoted or not) that the digest's classifier-health section reports."""
+    labels = db.table("labels")
+    labels.add_column("kind", str)
+    labels.add_column("flags", str)
+    labels.add_column("event_id", int)
+    db.execute("UPDATE labels SET kind = 'dismissed', flags = '[]' WHERE kind IS NULL")
+    labels.create_index(["mention_id"], if_not_exists=True)
+    db.table("retrains").create(
+        {
+            "id": int,
+            "at": str,
+            "promoted": int,
+            "version": str,
+            "current_version": str,
+            "labels": int,
+            "before": str,
+            "after": str,
+            "reason": str,
+        },
+        pk="id",
+        not_null={"at", "promoted", "reason"},
+    )
+
+
+@migrations(name="0011_card_permalink")
+def _card_permalink(db: sqlite_utils.Database) -> None:
+    """The link to each case's card (``chat.getPermalink``), kept with the card so every
+    alert about the case can point at it."""
+    db.table("cases").add_column("card_permalink", str)
+
+
 # Covering indexes. A breakdown column leads (platform, category, priority) so that
 # "col IN (...) AND time range GROUP BY col" walks one short range per value, already
 # grouped; a time column leads where only counts are needed.

@@ -65,6 +65,7 @@ class Case:
     resolution: str | None
     slack_channel: str | None
     slack_ts: str | None
+    card_permalink: str | None = None
     paused_seconds: int = 0
     first_response_seconds: int | None = None
     resolution_seconds: int | None = None
@@ -80,6 +81,12 @@ class Case:
     legal_pending_for: str | None = None
     legal_pending_reason: str | None = None
     legal_approved_by: str | None = None
+    pause_reason: str | None = None
+    clra_warned: bool = False
+    clra_breached: bool = False
+    notes_count: int = 0
+    adr_referred_to: str | None = None
+    adr_referred_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Case:
@@ -120,6 +127,10 @@ class Case:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATES
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
 
     @property
     def awaits_legal_approval(self) -> bool:

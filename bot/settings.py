@@ -14,6 +14,7 @@ from typing import Any
 
 from bot import checks
 from bot.checks import TEMPLATE_DEFAULTS, Check
+from bot.learning.schedule import cron_problem
 from bot.models import CATEGORIES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +113,11 @@ def _shipped(raw: str, base: Path) -> Path:
     if found.exists() or Path(raw).is_absolute() or not (PROJECT_ROOT / raw).exists():
         return found
     return PROJECT_ROOT / raw
+
+
+def _optional_path(raw: str, base: Path) -> Path | None:
+    """A path, or None for "" (the code picks a default from other settings)."""
+    return _path(raw, base) if raw else None
 
 
 def _time(raw: str, base: Path) -> time:
@@ -217,6 +223,16 @@ class ClassifierSettings:
     batch_size: int = setting(64, "posts per inference batch", check=checks.positive)
     quantize: bool = setting(True, "int8 onnxruntime fast path; false = the fp32 torch network")
     max_length: int = setting(128, "tokens per post", check=checks.positive)
+    cache_dir: Path | None = setting(
+        "",
+        'folder for the built int8 graph; "" = classifier-cache beside the [store] path',
+        convert=_optional_path,
+    )
+    retrain_cron: str = setting(
+        "",
+        'crontab line for the daemon to run `complaintbot retrain`, e.g. "0 3 * * sun"; "" = never',
+        check=cron_problem,
+    )
 
 
 @dataclass(frozen=True)
@@ -325,6 +341,9 @@ class PolicySettings:
         30, "a second case within this many days: repeat complainer", check=checks.positive
     )
     clra_cure_days: int = setting(30, "CLRA (Civ. Code 1782) cure clock", check=checks.positive)
+    close_after_days: int = setting(
+        7, "a resolved case closes after this many quiet days", check=checks.positive
+    )
     review_month: int = setting(1, "month of the annual policy review", check=checks.between(1, 12))
     sla: Mapping[str, SlaWindow] = per_name(SLA_DEFAULTS)
     escalation: EscalationSettings = subsection(EscalationSettings)

@@ -9,6 +9,7 @@ goes out only after one approver's approval, and at most once per case.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ import sqlite_utils
 
 from bot.actions import ALREADY_DONE, ActionResult, slack_mention
 from bot.approvals import ReplyApprovals
+from bot.case_actions import CaseDesk
 from bot.cases import SYSTEM, Case, CaseBook, CaseOutcome
 from bot.clock import Clock, iso, local_label
 from bot.config import Config
@@ -31,8 +33,8 @@ from bot.errors import (
 from bot.models import Classification, Mention
 from bot.outbox import Delivery, Handler, Outbox, OutboxWorker
 from bot.privacy.desk import PrivacyDesk
-from bot.redact import escape_mrkdwn, shorten_masked
-from bot.replies import draft_reply
+from bot.redact import escape_mrkdwn, mask_personal_data, shorten_masked
+from bot.replies import draft_reply, safe_handle
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,16 @@ class Workflow:
             self.is_approver,
             self.is_one_of,
         )
+        self.desk = CaseDesk(
+            config,
+            self.book,
+            self.outbox,
+            self.privacy,
+            self._guarded,
+            self._update_card,
+            self._alert,
+            self._redraft,
+        )
 
     # ---------------------------------------------------------------- opening
 
@@ -112,9 +124,11 @@ class Workflow:
         with self.store.transaction():
             if not self.store.save_classification(mention_id, verdict, iso(self.clock.now())):
                 return None
-            if not (verdict.is_complaint or verdict.flags):
-                return None
             stored = self.store.mention(mention_id)
+            # Not a complaint: kept only as the answer the team waits for on a paused case.
+            waited_for = verdict.is_complaint or verdict.flags
+            if not waited_for and self.book.paused_case_of(stored.post) is None:
+                return None
             outcome = self.book.open_or_attach(mention_id, verdict, self.may_reply(stored.post))
             case = self.book.get(outcome.case_id)
             if outcome.opened:
@@ -136,22 +150,35 @@ class Workflow:
         return rule(post)
 
     def _draft(self, case: Case) -> str:
-        return draft_reply(
+        text = draft_reply(
             self.config,
             category=case.category or "other",
             flags=sorted(case.flags),
             handle=case.author_handle,
             case_id=case.id,
         )
+        if case.platform == "reddit":  # Reddit addresses a user as u/name, not @name
+            name = re.escape(safe_handle(case.author_handle))
+            text = re.sub(rf"(?<![\w/])@({name})\b", r"u/\1", text)
+        return text
+
+    def _redraft(self, case: Case) -> None:
+        """A corrected category or flag chooses another template: draft the reply again,
+        unless it was approved or an edit of it waits for legal approval."""
+        if not case.approved_at and not case.awaits_legal_approval and case.is_open:
+            self.book.set_draft(case.id, self._draft(case))
 
     def _risk_alert_text(self, case: Case) -> str:
         flags = sorted(case.flags)
         owners = self.config.policy.escalation
         names = sorted({slack_mention(getattr(owners, RISK_OWNERS[f])) for f in flags} - {""})
         who = " ".join(names) or "the team"
+        why = "; ".join(
+            f"{flag}: {_masked(case.flags[flag] or 'no reason given')}" for flag in flags
+        )
         return (
             f":rotating_light: Case {case.id} ({case.priority}) raised "
-            f"{', '.join(flags)}: {who}, please look now."
+            f"{', '.join(flags)} ({why}): {who}, please look now."
         )
 
     # ---------------------------------------------------------------- actions
@@ -415,3 +442,8 @@ class Workflow:
         self.outbox.enqueue(
             "slack_update", f"card-update:{case_id}:{count}:{reason}", {"reason": reason}, case_id
         )
+
+
+def _masked(reason: str) -> str:
+    """A flag's reason (it may quote the post) as alerts show it: personal data masked."""
+    return escape_mrkdwn(mask_personal_data(reason))

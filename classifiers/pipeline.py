@@ -28,8 +28,6 @@ from classifiers.data import (
 )
 from classifiers.keywords import KEYWORD_CATEGORIES
 from classifiers.model import (
-    FLAG_ALARM_BUDGET,
-    FLAG_THRESHOLD,
     CategoryHead,
     FlagHead,
     build_network,
@@ -45,6 +43,7 @@ from classifiers.network import (
     predict_features,
 )
 from classifiers.train import TrainedModel, TrainParams, fit, params_dict, tokenize
+from classifiers.verdicts import FLAG_ALARM_BUDGET, FLAG_THRESHOLD
 
 Progress = Callable[[str], None]
 
@@ -251,8 +250,10 @@ def train_and_save(
     staff: Sequence[StaffLabel] = (),
     params: TrainParams | None = None,
     progress: Progress = _silent,
+    steps: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Train on ``data`` (+ staff labels), write ``output``; returns the meta written."""
+    """Train on ``data`` (+ staff labels), write ``output``; returns the meta written.
+    ``progress`` gets a line per phase, ``steps`` (done, total) per training step."""
     params = params or TrainParams()
     started = time.perf_counter()
     texts, labels = load_binary_csv(data)
@@ -269,7 +270,7 @@ def train_and_save(
     )
     random.seed(params.seed)
     base_path = resolve_base_model(base_model)
-    trained = fit(texts, labels, base_path, params, progress, categories=topics)
+    trained = fit(texts, labels, base_path, params, progress, categories=topics, steps=steps)
     extra = {
         "training_data": {
             "file": data.name,

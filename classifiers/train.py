@@ -120,12 +120,14 @@ def fit(
     params: TrainParams,
     progress: Callable[[str], None] | None = None,
     categories: Sequence[int] = (),
+    steps: Callable[[int, int], None] | None = None,
 ) -> TrainedModel:
     """Fine-tune every weight of the (truncated) encoder's layers and a fresh head; seeded.
     The token embeddings stay frozen: they hold half the parameters and, left as they are,
     need not be shipped. With ``category_weight`` > 0, rows with a category index in
     ``categories`` (-1: none) also train a throw-away category head, so the sentence vector
-    keeps what a post is about (the shipped category head is fit on it afterwards)."""
+    keeps what a post is about (the shipped category head is fit on it afterwards).
+    ``steps`` is told (steps done, steps in all) after each optimizer step."""
     from transformers import AutoTokenizer
 
     started = time.perf_counter()
@@ -170,6 +172,7 @@ def fit(
         lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
     )
     net.train()
+    done = 0
     for epoch in range(params.epochs):
         running = 0.0
         batches = _training_batches(lengths, params.batch_size, rng)
@@ -188,6 +191,9 @@ def fit(
             optimizer.step()
             scheduler.step()
             running += loss.item()
+            done += 1
+            if steps is not None:
+                steps(done, total)
         if progress is not None:
             progress(
                 f"epoch {epoch + 1}/{params.epochs}: loss {running / len(batches):.4f} "

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,6 +36,8 @@ class FileConnector:
     def __init__(self, path: Path, own_handles: tuple[str, ...] = ()) -> None:
         self.path = path
         self.own_handles = {handle.lower() for handle in own_handles}
+        # Told (bytes read, file size) after each batch; the app layer may set a progress bar.
+        self.progress: Callable[[int, int], None] | None = None
 
     def sources(self) -> list[str]:
         return ["lines"]
@@ -54,6 +58,7 @@ class FileConnector:
                     batch.pop()
                 end_offset = offset + sum(len(line) for line in batch)
                 more = bool(handle.readline())
+                size = os.fstat(handle.fileno()).st_size
         except FileNotFoundError:
             raise TransientError(f"{self.path}: file not found ([file] path)") from None
         except OSError as exc:
@@ -79,6 +84,8 @@ class FileConnector:
             mentions.append(mention)
         if bad:
             log.warning("%s: %d bad line(s) skipped: %s", self.path, len(bad), "; ".join(bad[:5]))
+        if self.progress is not None:
+            self.progress(end_offset, size)
         end = start + len(batch)
         return FetchResult(
             mentions=mentions,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -281,4 +282,64 @@ class SlackAdmin(AdminClient):
 
     def envelopes(self) -> list[JSONDict]:
         result: list[JSONDict] = self.get("/_admin/envelopes")["envelopes"]
+        return result
+
+    def views(self) -> list[JSONDict]:
+        """Every modal and Home view the app opened or published (``user``, ``open`` added)."""
+        result: list[JSONDict] = self.get("/_admin/views")["views"]
+        return result
+
+    def home_view(self, user_id: str) -> JSONDict | None:
+        """The Home view last published for ``user_id`` (``views.publish``), None before."""
+        query = urllib.parse.urlencode({"user": user_id})
+        view: JSONDict | None = self.get(f"/_admin/views/home?{query}")["view"]
+        return view
+
+    def send_event(self, event: JSONDict, *, wait_s: float | None = None) -> JSONDict:
+        """Slack sends an Events API event over Socket Mode; waits up to ``wait_s`` (default:
+        the ack window) for the app's ack."""
+        body: JSONDict = {"event": event}
+        if wait_s is not None:
+            body["wait_s"] = wait_s
+        result: JSONDict = self.post("/_admin/events", body)
+        return result
+
+    def open_home(self, user_id: str, *, wait_s: float | None = None) -> JSONDict:
+        """The person opens the app's Home tab: an ``app_home_opened`` event (the emulator
+        adds the DM channel, ``tab`` and the view last published for them)."""
+        return self.send_event({"type": "app_home_opened", "user": user_id}, wait_s=wait_s)
+
+    def slash_command(
+        self,
+        user_id: str,
+        command: str,
+        text: str = "",
+        *,
+        channel: str = "general",
+        wait_s: float | None = None,
+    ) -> JSONDict:
+        """The person types ``command text`` in ``channel``: a ``slash_commands`` envelope.
+        The answer has ``envelope_id``, ``acked``, ``ack_payload`` and ``trigger_id``."""
+        body: JSONDict = {"user_id": user_id, "command": command, "text": text, "channel": channel}
+        if wait_s is not None:
+            body["wait_s"] = wait_s
+        result: JSONDict = self.post("/_admin/slash_commands", body)
+        return result
+
+    def view_action(
+        self,
+        user_id: str,
+        view_id: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        wait_s: float | None = None,
+    ) -> JSONDict:
+        """Press a button (or pick an option) inside a modal or on the Home tab."""
+        body: JSONDict = {"user_id": user_id, "view_id": view_id, "action_id": action_id}
+        if value is not None:
+            body["value"] = value
+        if wait_s is not None:
+            body["wait_s"] = wait_s
+        result: JSONDict = self.post("/_admin/view_actions", body)
         return result

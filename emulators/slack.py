@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from importlib import resources
 from typing import Any, ClassVar
 
 from aiohttp import web
 
 from emulators.core import Emulator, Fault, admin_error, read_json_body
-from emulators.slack_api import TOKEN_REFUSALS, Workspace, public_view
+from emulators.slack_api import TOKEN_REFUSALS, Workspace
 from emulators.slack_models import (
     APP_ID,
     BOT_USER_ID,
@@ -25,8 +24,10 @@ from emulators.slack_models import (
     interactive_elements,
     state_value,
 )
+from emulators.slack_page import file_response, page, static_file, view_action_payload
 from emulators.slack_paging import PAGE_LIMITS
 from emulators.slack_socket import Envelope, SocketModeHub, event_id
+from emulators.slack_views import public_view
 
 VERIFICATION_TOKEN = "emulated-verification-token"
 ERROR_FOR_STATUS = {429: "ratelimited", 500: "internal_error", 503: "service_unavailable"}
@@ -93,7 +94,10 @@ class SlackEmulator(Emulator):
             web.get("/link", self.hub.handle),
             web.get("/link/", self.hub.handle),
             web.post("/_response/{key}", self.response_url),
-            web.get("/", self.page),
+            web.get("/", page),
+            web.get("/static/{name}", static_file),
+            web.get("/_admin/files/{file_id}", self.admin_file),
+            web.post("/_admin/view_actions", self.admin_view_action),
             web.get("/_admin/messages", self.admin_messages),
             web.post("/_admin/messages", self.admin_post_message),
             web.post("/_admin/actions", self.admin_action),
@@ -105,6 +109,7 @@ class SlackEmulator(Emulator):
             web.get("/_admin/users", self.admin_users),
             web.post("/_admin/users", self.admin_add_user),
             web.get("/_admin/views", self.admin_views),
+            web.get("/_admin/views/home", self.admin_home_view),
             web.get("/_admin/envelopes", self.admin_envelopes),
             web.post("/_admin/disconnect", self.admin_disconnect),
             web.post("/_admin/socket_mode", self.admin_socket_mode),
@@ -204,15 +209,15 @@ class SlackEmulator(Emulator):
                 workspace.chat_post_message({**body, "channel": channel.id})
             else:
                 workspace.chat_post_ephemeral(
-                    {**body, "channel": channel.id, "user": context["user"]}
+                    {**body, "channel": channel.id, "user": context["user"]}, as_response=True
                 )
         except WebApiRefusal as exc:
             return web.Response(status=400, text=exc.code)
         return web.Response(text="ok")
 
-    async def page(self, request: web.Request) -> web.Response:
-        html = resources.files("emulators").joinpath("static/slack.html").read_text("utf-8")
-        return web.Response(text=html, content_type="text/html")
+    async def admin_file(self, request: web.Request) -> web.Response:
+        """What the app uploaded, for the page to show (Slack serves it at ``url_private``)."""
+        return file_response(self.workspace.files, request.match_info["file_id"])
 
     # -------------------------------------------------------------- payloads
 
@@ -253,13 +258,16 @@ class SlackEmulator(Emulator):
         return user.payload_user()
 
     async def admin_action(self, request: web.Request) -> web.Response:
-        """A person uses a button or menu on a stored message: a block_actions envelope."""
+        """A person uses a button or menu on a stored message (or on an ephemeral message
+        only they see): a block_actions envelope."""
         body = await read_json_body(request)
         workspace = self.workspace
         try:
             person = self._person(body)
             channel = workspace.channel(body.get("channel"))
-            message = workspace.message(channel, str(body.get("message_ts", "")))
+            message = workspace.message(
+                channel, str(body.get("message_ts", "")), ephemeral_to=person["id"]
+            )
         except WebApiRefusal as exc:
             return admin_error(exc.code, 404)
         pairs = [
@@ -288,7 +296,7 @@ class SlackEmulator(Emulator):
                 "type": "message",
                 "message_ts": message.ts,
                 "channel_id": channel.id,
-                "is_ephemeral": False,
+                "is_ephemeral": bool(message.ephemeral_to),
             },
             "trigger_id": trigger,
             "team": {"id": TEAM_ID, "domain": TEAM_DOMAIN},
@@ -300,12 +308,46 @@ class SlackEmulator(Emulator):
             "response_url": self._response_url(channel.id, message.ts, person["id"]),
             "actions": [action],
         }
+        if message.ephemeral_to:
+            del payload["message"]  # Slack sends no copy of an ephemeral message
         return await self._deliver_and_wait(
             "interactive",
             payload,
             accepts_response_payload=False,
             wait_s=float(body.get("wait_s", self.hub.ack_timeout_s)),
             extra={"trigger_id": trigger},
+        )
+
+    async def admin_view_action(self, request: web.Request) -> web.Response:
+        """A person uses a button or menu inside a modal or on the Home tab."""
+        body = await read_json_body(request)
+        try:
+            person = self._person(body)
+        except WebApiRefusal as exc:
+            return admin_error(exc.code, 404)
+        view_id = str(body.get("view_id", ""))
+        view = self.workspace.views.get(view_id)
+        if view is None or view.get("_user") != person["id"]:
+            return admin_error(f"no view {view_id!r} for that user", 404)
+        value = body.get("value")
+        try:
+            payload = view_action_payload(
+                person,
+                view,
+                str(body.get("action_id", "")),
+                None if value is None else str(value),
+                action_ts=self.workspace.new_ts(),
+                trigger_id=self.workspace.issue_trigger(person["id"]),
+                token=VERIFICATION_TOKEN,
+            )
+        except WebApiRefusal as exc:
+            return admin_error(f"{exc.code}: {exc.extra}")
+        return await self._deliver_and_wait(
+            "interactive",
+            payload,
+            accepts_response_payload=False,
+            wait_s=float(body.get("wait_s", self.hub.ack_timeout_s)),
+            extra={"trigger_id": payload["trigger_id"]},
         )
 
     async def admin_view_submission(self, request: web.Request) -> web.Response:
@@ -390,7 +432,7 @@ class SlackEmulator(Emulator):
             "team_id": TEAM_ID,
             "team_domain": TEAM_DOMAIN,
             "channel_id": channel.id,
-            "channel_name": channel.name,
+            "channel_name": "directmessage" if channel.is_im else channel.name,
             "user_id": person["id"],
             "user_name": person["name"],
             "command": command,
@@ -408,7 +450,9 @@ class SlackEmulator(Emulator):
                 if reply.get("response_type") == "in_channel":
                     self.workspace.chat_post_message(args)
                 else:
-                    self.workspace.chat_post_ephemeral({**args, "user": person["id"]})
+                    self.workspace.chat_post_ephemeral(
+                        {**args, "user": person["id"]}, as_response=True
+                    )
 
         return await self._deliver_and_wait(
             "slash_commands",
@@ -447,13 +491,39 @@ class SlackEmulator(Emulator):
         )
 
     async def admin_event(self, request: web.Request) -> web.Response:
+        """Slack sends an event: ``{"event": {...}, "wait_s"}``. An ``app_home_opened`` needs
+        only its ``user``; the rest is filled in as Slack does (``channel``: the app's DM
+        with them, ``tab``: home, ``view``: their published Home view if there is one)."""
         body = await read_json_body(request)
         event = body.get("event")
         if not isinstance(event, dict) or not event.get("type"):
             return admin_error("'event' must be an object with a 'type'")
-        return await self._deliver_event(
-            dict(event), float(body.get("wait_s", self.hub.ack_timeout_s))
-        )
+        event = dict(event)
+        if event["type"] == "app_home_opened":
+            try:
+                event = self._home_opened(event)
+            except WebApiRefusal as exc:
+                return admin_error(exc.code, 404 if exc.code == "user_not_found" else 400)
+        return await self._deliver_event(event, float(body.get("wait_s", self.hub.ack_timeout_s)))
+
+    def _home_opened(self, given: JSONDict) -> JSONDict:
+        user = self.workspace.users.get(str(given.get("user", "")))
+        if user is None or user.is_bot:
+            raise WebApiRefusal("user_not_found")
+        tab = str(given.get("tab") or "home")
+        if tab not in ("home", "messages"):
+            raise WebApiRefusal("'tab' must be 'home' or 'messages'")
+        event: JSONDict = {
+            "type": "app_home_opened",
+            "user": user.id,
+            "channel": self.workspace.channel(user.id).id,
+            "tab": tab,
+        }
+        home = self.workspace.home_view(user.id)
+        if home is not None and tab == "home":
+            event["view"] = public_view(home)
+        event["event_ts"] = str(given.get("event_ts") or self.workspace.new_ts())
+        return event
 
     async def admin_post_message(self, request: web.Request) -> web.Response:
         """A person posts in a channel: stored, then sent as a ``message``/``app_mention`` event."""
@@ -619,6 +689,15 @@ class SlackEmulator(Emulator):
             return admin_error("'groups' must be a list of user group ids or handles")
         group_ids = self.workspace.add_user(user_id, name, [str(g) for g in groups])
         return web.json_response({"id": user_id, "groups": group_ids})
+
+    async def admin_home_view(self, request: web.Request) -> web.Response:
+        """``?user=U…``: the Home view last published for that user, ``{"view": null}``
+        before the app has published one."""
+        user = request.query.get("user", "")
+        if user not in self.workspace.users:
+            return admin_error(f"no user {user!r}; use ?user=<a user id from /_admin/users>", 404)
+        home = self.workspace.home_view(user)
+        return web.json_response({"view": public_view(home) if home else None})
 
     async def admin_views(self, request: web.Request) -> web.Response:
         views = [

@@ -9,14 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from emulators.slack_models import (
-    APP_ID,
     BOT_ID,
     BOT_NAME,
     BOT_SCOPES,
     BOT_USER_ID,
     HUMAN_USER_ID,
     MAX_MESSAGE_BLOCKS,
-    MAX_VIEW_BLOCKS,
     TEAM_ID,
     TEAM_NAME,
     WORKSPACE_URL,
@@ -40,8 +38,8 @@ from emulators.slack_paging import (
     page_size,
     ts_key,
 )
+from emulators.slack_views import ViewMethods
 
-TRIGGER_LIFETIME_S = 3.0
 MAX_TEXT = 40000
 Method = Callable[[JSONDict], JSONDict]
 # The scope a bot token needs for each method (a public channel's; an IM needs im:*).
@@ -69,7 +67,7 @@ TOKEN_REFUSALS = ("token_revoked", "invalid_auth", "account_inactive")
 CHANNEL_NAME = re.compile(r"[a-z0-9_-]{1,80}")
 
 
-class Workspace:
+class Workspace(ViewMethods):
     """One emulated workspace with the bot installed; methods take Slack's arguments."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
@@ -81,6 +79,7 @@ class Workspace:
         self.groups: dict[str, UserGroup] = {}
         self.messages: list[Message] = []
         self.views: dict[str, JSONDict] = {}
+        self.homes: dict[str, str] = {}
         self.triggers: dict[str, tuple[float, str]] = {}
         self.files: dict[str, JSONDict] = {}
         self.uploads: dict[str, str] = {}
@@ -105,6 +104,7 @@ class Workspace:
         self.groups = {}
         self.messages = []
         self.views = {}
+        self.homes = {}
         self.triggers = {}
         self.files = {}
         self.uploads = {}
@@ -130,6 +130,7 @@ class Workspace:
             "usergroups.users.list": self.usergroups_users_list,
             "views.open": self.views_open,
             "views.update": self.views_update,
+            "views.publish": self.views_publish,
             "files.getUploadURLExternal": self.files_get_upload_url,
             "files.completeUploadExternal": self.files_complete_upload,
         }
@@ -184,12 +185,16 @@ class Workspace:
             raise WebApiRefusal("channel_not_found")
         return found
 
-    def message(self, channel: Channel, ts: Any) -> Message:
+    def message(self, channel: Channel, ts: Any, *, ephemeral_to: str | None = None) -> Message:
+        """A message in the channel; an ephemeral one only when it was for ``ephemeral_to``."""
         found = next(
             (
                 m
                 for m in self.messages
-                if m.channel == channel.id and m.ts == ts and not m.deleted and not m.ephemeral_to
+                if m.channel == channel.id
+                and m.ts == ts
+                and not m.deleted
+                and (not m.ephemeral_to or m.ephemeral_to == ephemeral_to)
             ),
             None,
         )
@@ -366,8 +371,12 @@ class Workspace:
         )
         return {"channel": channel.id, "ts": message.ts}
 
-    def chat_post_ephemeral(self, args: JSONDict) -> JSONDict:
-        channel = self.writable(self.channel(args.get("channel")))
+    def chat_post_ephemeral(self, args: JSONDict, *, as_response: bool = False) -> JSONDict:
+        """An ephemeral message; ``as_response``: an answer to a slash command or a click
+        (through ``response_url``), which Slack shows even where the app is not a member."""
+        channel = self.channel(args.get("channel"))
+        if not as_response:
+            self.writable(channel)
         user = args.get("user")
         if user not in self.users:
             raise WebApiRefusal("user_not_in_channel")
@@ -509,81 +518,6 @@ class Workspace:
             raise WebApiRefusal("no_such_subteam")
         return {"users": list(group.users)}
 
-    def _check_view(self, view: Any) -> JSONDict:
-        view = decode_json_arg(view, "view")
-        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
-            raise WebApiRefusal("invalid_arguments")
-        if view["type"] == "modal":
-            title = view.get("title")
-            title_text = str(title.get("text", "")) if isinstance(title, dict) else ""
-            if not 0 < len(title_text) <= 24:
-                raise WebApiRefusal("invalid_arguments")
-        problems = check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
-        if problems:
-            raise WebApiRefusal("invalid_arguments", response_metadata={"messages": problems})
-        return view
-
-    def _stored_view(
-        self, view: JSONDict, view_id: str, user_id: str, previous: JSONDict | None
-    ) -> JSONDict:
-        stored = {
-            "id": view_id,
-            "team_id": TEAM_ID,
-            "type": view["type"],
-            "blocks": fill_block_ids(view.get("blocks", [])),
-            "private_metadata": view.get("private_metadata", ""),
-            "callback_id": view.get("callback_id", ""),
-            "state": {"values": {}},
-            "hash": f"{int(self.clock())}.{secrets.token_hex(4)}",
-            "title": view.get("title"),
-            "clear_on_close": bool(view.get("clear_on_close", False)),
-            "notify_on_close": bool(view.get("notify_on_close", False)),
-            "close": view.get("close"),
-            "submit": view.get("submit"),
-            "previous_view_id": None,
-            "root_view_id": previous["root_view_id"] if previous else view_id,
-            "app_id": APP_ID,
-            "external_id": view.get("external_id", ""),
-            "app_installed_team_id": TEAM_ID,
-            "bot_id": BOT_ID,
-        }
-        stored["_user"] = user_id
-        stored["_open"] = True
-        return stored
-
-    def views_open(self, args: JSONDict) -> JSONDict:
-        trigger = str(args.get("trigger_id", ""))
-        if trigger not in self.triggers:
-            raise WebApiRefusal("invalid_trigger_id")
-        issued, user_id = self.triggers[trigger]
-        if self.clock() - issued > TRIGGER_LIFETIME_S:
-            raise WebApiRefusal("expired_trigger_id")
-        view = self._check_view(args.get("view"))
-        view_id = self.ids.make("V")
-        self.views[view_id] = self._stored_view(view, view_id, user_id, None)
-        del self.triggers[trigger]
-        return {"view": public_view(self.views[view_id])}
-
-    def views_update(self, args: JSONDict) -> JSONDict:
-        view_id = args.get("view_id")
-        external = args.get("external_id")
-        current = (
-            self.views.get(str(view_id))
-            if view_id
-            else next(
-                (v for v in self.views.values() if external and v["external_id"] == external), None
-            )
-        )
-        if current is None:
-            raise WebApiRefusal("not_found")
-        if args.get("hash") and args["hash"] != current["hash"]:
-            raise WebApiRefusal("hash_conflict")
-        view = self._check_view(args.get("view"))
-        self.views[current["id"]] = self._stored_view(
-            view, current["id"], current["_user"], current
-        )
-        return {"view": public_view(self.views[current["id"]])}
-
     def files_get_upload_url(self, args: JSONDict) -> JSONDict:
         filename, length = args.get("filename"), str(args.get("length", ""))
         if not filename or not length.isdigit():
@@ -635,10 +569,6 @@ class Workspace:
                 files=shared,
             )
         return {"files": shared}
-
-
-def public_view(stored: JSONDict) -> JSONDict:
-    return {k: v for k, v in stored.items() if not k.startswith("_")}
 
 
 def file_object(record: JSONDict) -> JSONDict:

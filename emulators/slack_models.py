@@ -31,6 +31,7 @@ BOT_SCOPES = (
     "groups:history",
     "usergroups:read",
     "files:write",
+    "commands",
 )
 
 

@@ -52,6 +52,8 @@ class Envelope:
         return out
 
     def summary(self) -> JSONDict:
+        """What became of the envelope; ``ack_seconds`` is the real time from its creation
+        to the app's ack (Slack's window is 3 s), None while unacked."""
         return {
             "envelope_id": self.envelope_id,
             "type": self.type,
@@ -60,6 +62,9 @@ class Envelope:
             "acked": self.acked,
             "ack_payload": self.ack_payload,
             "gave_up": self.gave_up,
+            "created_at": self.created_at,
+            "acked_at": self.acked_at,
+            "ack_seconds": None if self.acked_at is None else self.acked_at - self.created_at,
             "payload": self.payload,
         }
 

@@ -9,6 +9,9 @@ import pytest
 
 from emulators import Emulators
 
+# Real-browser fixtures (page, screenshot) and the one skip reason when Chromium is missing.
+pytest_plugins = ["browser"]
+
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 

@@ -153,7 +153,8 @@ def test_every_illegal_transition_is_refused(source: str, target: str) -> None:
 
 
 def test_illegal_transitions_cover_the_final_states() -> None:
-    assert ("closed", "new") in ILLEGAL and ("dismissed", "responded") in ILLEGAL
+    assert ("closed", "dismissed") in ILLEGAL and ("dismissed", "responded") in ILLEGAL
+    assert ("closed", "new") not in ILLEGAL  # a closed case can be reopened
     assert len(ILLEGAL) == 25 - sum(len(targets) for targets in TRANSITIONS.values())
 
 

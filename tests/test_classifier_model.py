@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from classifier_cache import lean_settings, shared_cache_dir
 from click.testing import CliRunner
 
 from bot.config import ClassifierSettings
@@ -27,12 +28,12 @@ SARCASM = "great job losing my parcel for the third time, truly impressive"
 
 @pytest.fixture(scope="session")
 def classifier() -> Iterator[object]:
-    """The shipped (int8) classifier, loaded offline once."""
+    """The shipped (int8) classifier as the bot runs it: the cached graph, loaded once."""
     previous = os.environ.get("HF_HUB_OFFLINE")
     os.environ["HF_HUB_OFFLINE"] = "1"
     from classifiers import load_classifier
 
-    yield load_classifier(ClassifierSettings(model_dir=MODEL_DIR))
+    yield load_classifier(lean_settings(shared_cache_dir()))
     if previous is None:
         os.environ.pop("HF_HUB_OFFLINE", None)
     else:

@@ -259,9 +259,9 @@ def test_classify_with_a_missing_model_gives_one_clear_error(tmp_path: Path) -> 
 
 
 def test_bad_jsonl_line_is_reported_with_its_number(tmp_path: Path) -> None:
-    from bot.app.model_cli import _read_jsonl
+    from bot.app.jsonl_io import read_jsonl
 
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps({"text": "ok"}) + "\n\n{not json}\n", encoding="utf-8")
     with path.open(encoding="utf-8") as fh, pytest.raises(TrainingDataError, match=r"in\.jsonl:3"):
-        list(_read_jsonl(fh, str(path)))
+        list(read_jsonl(fh, str(path)))

@@ -194,7 +194,7 @@ def test_faults__as_slack_sdk_sees_them(emu: Emulators, slack: WebClient) -> Non
 
 def test_page__shows_the_workspace(emu: Emulators) -> None:
     page = requests.get(emu.slack_url + "/")
-    assert page.status_code == 200 and "/_admin/actions" in page.text
+    assert page.status_code == 200 and "/static/slack.js" in page.text
     assert page.headers["Content-Type"].startswith("text/html")
 
 
@@ -427,3 +427,52 @@ def test_setup_refusals_match_the_description(emu: Emulators, shared_dir: Path) 
         "missing_scope",
         "invalid_auth",
     ]
+
+
+HOME: dict[str, Any] = {"type": "home", "blocks": CARD}
+
+
+def slack_error(call: Any) -> dict[str, Any]:
+    with pytest.raises(SlackApiError) as raised:
+        call()
+    response: dict[str, Any] = raised.value.response.data
+    return response
+
+
+def test_views_publish__one_home_view_per_user_replaced_in_place(
+    emu: Emulators, slack: WebClient
+) -> None:
+    human = "U0EMUHUM01"
+    assert emu.slack.home_view(human) is None
+    first = slack.views_publish(user_id=human, view=HOME)["view"]
+    assert first["type"] == "home" and first["id"].startswith("V") and first["hash"]
+    assert first["blocks"][1]["block_id"] == "case-1"
+
+    again = slack.views_publish(user_id=human, view=HOME, hash=first["hash"])["view"]
+    assert again["id"] == first["id"]
+    assert emu.slack.home_view(human) == again
+    # Someone published in between: the hash the caller had is stale.
+    stale = slack_error(lambda: slack.views_publish(user_id=human, view=HOME, hash=first["hash"]))
+    assert stale["error"] == "hash_conflict"
+    assert [v["type"] for v in emu.slack.views()] == ["home"]
+
+
+def test_views_publish__refuses_what_slack_refuses(emu: Emulators, slack: WebClient) -> None:
+    human = "U0EMUHUM01"
+    modal = {**HOME, "type": "modal", "title": {"type": "plain_text", "text": "Case"}}
+    too_many = {"type": "home", "blocks": [CARD[0]] * 101}
+    for call, error in [
+        (lambda: slack.views_publish(user_id="U0NOBODY1", view=HOME), "user_not_found"),
+        (lambda: slack.views_publish(user_id=human, view=modal), "invalid_arguments"),
+        (lambda: slack.views_publish(user_id=human, view=too_many), "invalid_arguments"),
+        (lambda: slack.api_call("views.publish", json={"view": HOME}), "invalid_arguments"),
+    ]:
+        assert slack_error(call)["error"] == error
+    # views.open takes modals only.
+    trigger = emu.slack.slash_command(human, "/complaints", wait_s=0)["trigger_id"]
+    refused = slack_error(lambda: slack.views_open(trigger_id=trigger, view=HOME))
+    assert refused["error"] == "invalid_arguments"
+    assert emu.slack.home_view(human) is None
+    with pytest.raises(AdminError) as raised:
+        emu.slack.home_view("U0NOBODY1")
+    assert raised.value.status == 404

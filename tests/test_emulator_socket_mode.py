@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import requests
 from slack_bolt import Ack, App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
@@ -17,6 +18,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from emulators import Emulators
+from emulators.admin import AdminError
 
 HUMAN = "U0EMUHUM01"
 CARD: list[dict[str, Any]] = [
@@ -263,3 +265,92 @@ def test_disconnect__client_reconnects_with_a_fresh_url(emu: Emulators, web: Web
         wait_until(lambda: connections(emu) == 1)
     finally:
         client.close()
+
+
+@pytest.fixture
+def requests_seen(emu: Emulators, web: WebClient) -> Iterator[list[SocketModeRequest]]:
+    """A raw slack_sdk Socket Mode client that acks everything and keeps what it got."""
+    received: list[SocketModeRequest] = []
+    client = SocketModeClient(app_token="xapp-emulator", web_client=web)
+
+    def ack(socket: BaseSocketModeClient, request: SocketModeRequest) -> None:
+        received.append(request)
+        socket.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
+
+    client.socket_mode_request_listeners.append(ack)
+    client.connect()
+    wait_until(lambda: connections(emu) == 1)
+    yield received
+    client.close()
+
+
+def test_app_home_opened__slacks_event_shape_with_the_published_view(
+    emu: Emulators, web: WebClient, requests_seen: list[SocketModeRequest]
+) -> None:
+    first = emu.slack.open_home(HUMAN)
+    published = web.views_publish(user_id=HUMAN, view={"type": "home", "blocks": CARD})["view"]
+    again = emu.slack.open_home(HUMAN)
+
+    assert first["acked"] and again["acked"]
+    before, after = (r.payload for r in requests_seen)
+    assert [r.type for r in requests_seen] == ["events_api", "events_api"]
+    event = before["event"]
+    assert set(event) == {"type", "user", "channel", "tab", "event_ts"}
+    assert event["type"] == "app_home_opened" and event["user"] == HUMAN
+    assert event["tab"] == "home" and event["channel"].startswith("D")
+    assert before["type"] == "event_callback" and before["authorizations"][0]["is_bot"]
+    assert after["event"]["view"]["id"] == published["id"]
+    assert after["event"]["view"]["type"] == "home"
+    assert after["event"]["channel"] == event["channel"]
+    with pytest.raises(AdminError):
+        emu.slack.open_home("U0NOBODY1")
+
+
+def test_slash_command__payload_fields_and_an_ephemeral_answer(
+    emu: Emulators, requests_seen: list[SocketModeRequest]
+) -> None:
+    channel = emu.slack.add_channel("ops")
+    emu.slack.remove_bot(channel)
+    sent = emu.slack.slash_command(HUMAN, "/complaints", "42", channel="ops")
+    assert sent["acked"]
+    (request,) = requests_seen
+    payload = request.payload
+    assert request.type == "slash_commands" and request.accepts_response_payload
+    assert {
+        "token",
+        "team_id",
+        "team_domain",
+        "channel_id",
+        "channel_name",
+        "user_id",
+        "user_name",
+        "command",
+        "text",
+        "api_app_id",
+        "is_enterprise_install",
+        "response_url",
+        "trigger_id",
+    } <= set(payload)
+    assert (payload["command"], payload["text"], payload["channel_id"]) == (
+        "/complaints",
+        "42",
+        channel,
+    )
+    assert payload["trigger_id"] == sent["trigger_id"]
+    (envelope,) = emu.slack.envelopes()
+    assert 0 <= envelope["ack_seconds"] < 3
+
+    # The response_url answers in a channel the app is not in (Slack allows that for
+    # command answers), only to the person who typed the command.
+    answer = requests.post(payload["response_url"], json={"text": "Case 42", "blocks": CARD})
+    assert answer.status_code == 200
+    (shown,) = [m for m in emu.slack.messages() if m["channel"] == channel]
+    assert shown["ephemeral_to"] == HUMAN and shown["text"] == "Case 42"
+
+    # The ephemeral answer's buttons work: Slack sends no copy of the message.
+    clicked = emu.slack.click(HUMAN, channel, shown["ts"], "edit")
+    assert clicked["acked"]
+    container = requests_seen[-1].payload["container"]
+    assert container["is_ephemeral"] is True and "message" not in requests_seen[-1].payload
+    with pytest.raises(AdminError):
+        emu.slack.click("U0EMUBOT01", channel, shown["ts"], "edit")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from factories import la, mention
 
-from bot.clock import ManualClock
+from bot.clock import ManualClock, parse_iso
 from bot.connector import FetchResult, PostedReply, ReplyCheck
 from bot.errors import AuthError, RateLimited, TransientError, UsageCapped
 from bot.ingest import Ingestor
@@ -120,6 +120,22 @@ def test_outage_backs_off_then_recovers_with_nothing_lost() -> None:
     clock.advance(timedelta(seconds=61))
     report = ingestor.poll(connector)
     assert (report.new, report.error) == (3, None)
+
+
+def test_a_long_outage_is_tried_again_at_least_every_five_minutes() -> None:
+    """Ten failures in a row: the hold grows, but never past five minutes, so the source is
+    read again soon after the platform is back."""
+    ingestor, connector, clock, store = setup()
+    connector.failures += [TransientError("503") for _ in range(10)]
+    for _ in range(10):
+        assert ingestor.poll(connector).error == "TransientError: 503"
+        hold = store.get_cursor("x:search")
+        assert hold is not None
+        waited = parse_iso(hold["resume_after"]) - clock.now()
+        assert timedelta(0) < waited <= timedelta(minutes=5)
+        clock.advance(waited)
+    assert waited > timedelta(minutes=2)  # it did back off
+    assert ingestor.poll(connector).new == 3
 
 
 def test_refused_credentials_are_retried_with_a_long_backoff_and_recover() -> None:

@@ -82,13 +82,13 @@ def test_every_transition_names_its_actor() -> None:
 def test_a_transition_added_to_the_code_is_drawn_even_back_into_a_cycle(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    reopened = {**book.TRANSITIONS, "closed": frozenset({"new"})}
+    reopened = {**book.TRANSITIONS, "dismissed": frozenset({"new"})}
     monkeypatch.setattr(book, "TRANSITIONS", reopened)
     flow = case_flow("Acme", 30, 72)
-    assert ("closed", "new") in layout(flow).back
-    assert 'id="transition-closed-new"' in flowchart_svg(flow)
-    assert f"{mermaid_id('closed')} -->|" in mermaid(flow)
-    [move] = [m for m in flow.transitions if (m.source, m.target) == ("closed", "new")]
+    assert ("dismissed", "new") in layout(flow).back
+    assert 'id="transition-dismissed-new"' in flowchart_svg(flow)
+    assert f"{mermaid_id('dismissed')} -->|" in mermaid(flow)
+    [move] = [m for m in flow.transitions if (m.source, m.target) == ("dismissed", "new")]
     assert move.actor == UNDESCRIBED  # visible in the document until ACTORS says who
 
 

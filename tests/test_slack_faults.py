@@ -30,7 +30,7 @@ from bot.app.daemon import Daemon
 from bot.app.slack.web import WebSlack
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.errors import SetupError
+from bot.errors import AuthError, SetupError
 from bot.outbox import SETTLE_SECONDS, Delivery, Outbox, OutboxWorker, SharedSetupError
 from bot.store import Store
 from emulators import Emulators
@@ -76,7 +76,7 @@ def lose_the_next_answer(daemon: Daemon) -> None:
     book = daemon.workflow.book
     record_card = book.record_card
 
-    def crash(case_id: int, channel: str, ts: str) -> None:
+    def crash(case_id: int, channel: str, ts: str, permalink: str | None) -> None:
         book.record_card = record_card  # type: ignore[method-assign]
         raise RuntimeError("the process died before it recorded the card")
 
@@ -449,3 +449,58 @@ def test_a_shared_fault_is_one_line_for_every_lane_it_holds_and_ends_for_all_at_
     worker.run_once()
     waiting = outbox.db.execute("SELECT last_error FROM outbox WHERE status = 'pending'")
     assert [row[0] for row in waiting] == ["SetupError: the token is refused"] * 2
+
+
+# ------------------------------------------------------------------ Slack failing at start
+
+
+@pytest.mark.parametrize(
+    ("path", "fault"),
+    [
+        ("/api/auth.test", {"status": 503}),
+        ("/api/auth.test", {"malformed": True}),
+        ("/api/apps.connections.open", {"status": 500}),
+        ("/api/apps.connections.open", {"malformed": True}),
+    ],
+)
+def test_slack_failing_at_start_is_one_line_and_the_bot_runs_and_connects_later(
+    emu: Emulators,
+    tmp_path: Path,
+    channels: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    fault: dict[str, Any],
+) -> None:
+    emu.slack.fault(path, **fault)
+    emu.x.add_post("@acme my order never came", "ann")
+    daemon, _ = make_daemon(emu, tmp_path)
+    try:
+        with caplog.at_level(logging.WARNING, logger="complaintbot.daemon"):
+            daemon.start()  # no exit: X and Reddit are read while Slack is out
+        (problem,) = daemon.problems()
+        assert problem.startswith("slack: Slack did not ") and "connecting again every" in problem
+        assert "SLACK_BOT_TOKEN" not in problem and "SLACK_APP_TOKEN" not in problem
+        assert daemon.status()["slack_connected"] is False
+        assert daemon.scheduler.get_job("slack-connect") is not None
+        assert [r.getMessage() for r in caplog.records if "Slack did not" in r.getMessage()]
+        daemon.run_cycle()
+        assert newest_case(daemon) == 1  # the complaint is in, its card waits
+
+        assert daemon.connect_slack() is True  # the fault has lapsed: the retry job's work
+        assert daemon.problems() == [] and daemon.status()["slack_connected"] is True
+    finally:
+        daemon.stop()
+
+
+@pytest.mark.parametrize("error", ["invalid_auth", "token_revoked"])
+def test_a_refused_bot_token_at_start_still_stops_the_start_naming_it(
+    emu: Emulators, tmp_path: Path, channels: dict[str, str], error: str
+) -> None:
+    emu.slack.revoke_token(TOKEN, error)
+    daemon, _ = make_daemon(emu, tmp_path)
+    try:
+        with pytest.raises(AuthError, match=rf"^Slack refused SLACK_BOT_TOKEN \({error}\)"):
+            daemon.start()
+        assert daemon.scheduler is None
+    finally:
+        daemon.stop()

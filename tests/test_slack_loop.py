@@ -328,7 +328,8 @@ def test_escalate_assign_dismiss_and_resolve_from_the_card(loop: Loop) -> None:
 
     kinds = [(e.actor, e.kind) for e in loop.flow.book.events(first)]
     assert (APPROVER, "escalated") in kinds and (APPROVER, "assigned") in kinds
-    assert loop.store.db.table("labels").count == 1
+    labels = loop.store.db.execute("SELECT case_id, kind, is_complaint FROM labels ORDER BY id")
+    assert labels.fetchall() == [(first, "resolved", 1), (second, "dismissed", 0)]
     loop.worker.run_once()
     escalations = [m for m in loop.emu.slack.messages() if "escalated to level 1" in m["text"]]
     assert len(escalations) == 1

@@ -50,6 +50,9 @@ class MemorySlack:
 
     def delete_message(self, channel: str, ts: str) -> None: ...
 
+    def permalink(self, channel: str, ts: str) -> str:
+        return f"https://acme.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
     def post_ephemeral(self, channel: str, user: str, text: str) -> None: ...
 
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:

@@ -28,6 +28,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "classify": ("bot.app.model_cli:classify_command", "Classify a post or a JSONL file."),
     "evaluate": ("bot.app.model_cli:evaluate_command", "Score the classifier on a labelled CSV."),
     "train": ("bot.app.model_cli:train_command", "Train the complaint classifier."),
+    "retrain": ("bot.app.retrain_cli:retrain_command", "Learn from staff decisions if not worse."),
+    "model": ("bot.app.retrain_cli:model_group", "List the classifier's versions; choose one."),
     "digest": (
         "bot.app.digest_cli:digest_command",
         "Print, export or post the weekly complaint digest.",
@@ -145,7 +147,17 @@ def db_migrate(config_path: Path | None) -> None:
 
 @cli.group("cases")
 def cases_group() -> None:
-    """List and inspect cases."""
+    """List and inspect cases, and act on them (pause, close, recategorise, notes, …)."""
+
+
+def _attach_case_actions() -> None:
+    from bot.app.cases_cli import CASE_ACTIONS
+
+    for command in CASE_ACTIONS:
+        cases_group.add_command(command)
+
+
+_attach_case_actions()
 
 
 @cases_group.command("list")
@@ -217,6 +229,7 @@ def poll_once(config_path: Path | None, platform: str | None, as_json: bool) -> 
     invited, a bad token); each is one line on stderr saying what to change, and nothing
     waiting is lost.
     """
+    from bot.app import progress
     from bot.app.daemon import Daemon
     from bot.app.wiring import load_classifier, platforms_to_poll
     from bot.config import load_config, load_secrets
@@ -227,7 +240,8 @@ def poll_once(config_path: Path | None, platform: str | None, as_json: bool) -> 
         parts = [*platforms, "slack"] if config.slack.enabled else platforms
         secrets = load_secrets(config, parts=parts)
         daemon = Daemon(config, secrets, load_classifier(config))
-    reports = daemon.run_cycle(platforms)
+    with progress.poll_bars(daemon, progress.wanted(as_json)):
+        reports = daemon.run_cycle(platforms)
     problems = daemon.setup_faults()
     if as_json:
         click.echo(json.dumps(reports, indent=2))

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app.erasure import build_redaction
-from bot.app.slack.bolt import SlackListener
+from bot.app.slack.bolt import SlackListener, SlackUnavailable
 from bot.app.slack.web import WebSlack
 from bot.app.wiring import REPLY_RULES, build_connector
 from bot.clock import Clock, SystemClock, iso, parse_iso
@@ -38,6 +38,7 @@ log = logging.getLogger("complaintbot.daemon")
 
 CLASSIFY_CHUNK = 512
 STOP_GRACE_SECONDS = 5.0
+SLACK_RETRY_SECONDS = 30
 
 
 class Daemon:
@@ -84,6 +85,7 @@ class Daemon:
         self.last_poll: dict[str, str] = {}
         self.scheduler: Any = None
         self.slack_listener: SlackListener | None = None
+        self.slack_unreachable = ""  # why the listener is not up yet, while it is retried
         self.health: HealthServer | None = None
         self._daemon_lock = DaemonLock(config.store.path)
         self._outbox_lock = DeliveryLock(config.store.path)
@@ -284,6 +286,8 @@ class Daemon:
         found = self.setup_faults()
         found += [f"{platform}: {message}" for platform, message in self.ingestor.capped.items()]
         found += [f"{key}: failing: {message}" for key, message in self.ingestor.faults.items()]
+        if self.slack_unreachable:
+            found.append(f"slack: {self.slack_unreachable}")
         if self._skip_classify:
             found.append(
                 f"classifier: {len(self._skip_classify)} mention(s) could not be classified "
@@ -333,7 +337,7 @@ class Daemon:
         self.store.mark_first_run(iso(self.clock.now()))
         config = self.config
         if self.slack is not None:
-            self._start_slack_listener()  # a refused token or a port in use stops the start
+            self.connect_slack()  # a refused token or a port in use stops the start
         if config.daemon.health_port:
             self.health = self._start_health(config.daemon.health_port)
         self.revive_stranded()
@@ -387,12 +391,31 @@ class Daemon:
             CronTrigger(hour=3, minute=17),
             id="retention",
         )
+        if config.classifier.retrain_cron:
+            from bot.app.retrain_cli import retrain_trigger, scheduled_retrain
+
+            scheduler.add_job(
+                self._job("retrain", scheduled_retrain),
+                retrain_trigger(config),
+                args=[config],
+                id="retrain",
+            )
+        if self.slack_unreachable:
+            scheduler.add_job(
+                self._job("slack-connect", self._retry_slack),
+                IntervalTrigger(seconds=SLACK_RETRY_SECONDS),
+                id="slack-connect",
+            )
         self.scheduler = scheduler
         scheduler.start()
         log.info(
             "running: polling %s; Slack %s",
             ", ".join(self.connectors) or "nothing",
-            "connected" if self.slack_listener is not None else "off",
+            "off"
+            if self.slack is None
+            else "waiting to connect"
+            if self.slack_unreachable
+            else "connected",
         )
 
     def _start_health(self, port: int) -> HealthServer:
@@ -414,13 +437,42 @@ class Daemon:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.modify_job("outbox", next_run_time=self.clock.now())
 
-    def _start_slack_listener(self) -> None:
+    def connect_slack(self) -> bool:
+        """Bring the Slack listener up; True once it is. A refused token or a port in use
+        raises (the operator must act); Slack failing or out of reach is remembered for
+        ``/healthz`` and tried again every ``SLACK_RETRY_SECONDS``, while X and Reddit are
+        read and cards wait in the outbox."""
         assert self.slack is not None
         listener = SlackListener(
             self.workflow, self.slack, self.config.slack, self.secrets, self.kick_outbox
         )
+        try:
+            listener.start()
+        except SlackUnavailable as exc:
+            if not self.slack_unreachable:
+                log.warning(
+                    "%s; X and Reddit are still read and cards wait in the outbox; connecting "
+                    "again every %d s",
+                    exc,
+                    SLACK_RETRY_SECONDS,
+                )
+            self.slack_unreachable = f"{exc}; connecting again every {SLACK_RETRY_SECONDS} s"
+            return False
         self.slack_listener = listener
-        listener.start()
+        if self.slack_unreachable:
+            log.info("Slack connected")
+        self.slack_unreachable = ""
+        return True
+
+    def _retry_slack(self) -> None:
+        try:
+            connected = self.connect_slack()
+        except ComplaintbotError as exc:
+            self.slack_unreachable = f"{exc}; fix it and restart"
+            log.error("%s", self.slack_unreachable)
+            connected = True  # trying again cannot help
+        if connected and self.scheduler is not None:
+            self.scheduler.remove_job("slack-connect")
 
     def stop(self) -> list[str]:
         """Stop taking work; give running jobs a few seconds; return the names of any left."""

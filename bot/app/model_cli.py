@@ -1,7 +1,8 @@
 """``complaintbot classify | evaluate | train``.
 
-Only click and the standard library at import time: torch and transformers load when a
-command runs, so ``complaintbot --help`` stays fast.
+Only click and the standard library at import time: the classifier loads when a command runs,
+so ``complaintbot --help`` stays fast. ``classify`` and ``evaluate`` run the cached int8 graph
+without torch; only ``train`` (and building a missing graph) needs it.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import dataclasses
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from bot.app import progress
+from bot.app.jsonl_io import count_lines, jsonl_line, open_output, read_jsonl
 from bot.app.options import config_option, reported_errors
 from bot.errors import ComplaintbotError
 from bot.text import clean_text
@@ -26,8 +28,7 @@ if TYPE_CHECKING:
     from bot.models import Classification
     from classifiers.data import StaffLabel
     from classifiers.model import TransformerClassifier
-
-JSONL_CHUNK = 512
+    from classifiers.runtime import OnnxClassifier
 
 
 def _config(config_path: Path | None) -> Config:
@@ -36,10 +37,14 @@ def _config(config_path: Path | None) -> Config:
     return load_config(config_path)
 
 
-def _classifier(config: Config) -> TransformerClassifier:
+def _classifier(config: Config) -> OnnxClassifier | TransformerClassifier:
+    """The model the bot runs: the registry's current version (``complaintbot model list``)."""
+    from bot.app.retrain_model import registry_for
     from classifiers import load_classifier
 
-    return load_classifier(config.classifier)
+    folder = registry_for(config).current_path()
+    settings = dataclasses.replace(config.classifier, model_dir=folder)
+    return load_classifier(settings, config.store.path)
 
 
 def _result_fields(result: Classification) -> dict[str, Any]:
@@ -50,46 +55,6 @@ def _result_fields(result: Classification) -> dict[str, Any]:
         "flags": [flag.name for flag in result.flags],
         "reasons": {flag.name: flag.reason for flag in result.flags},
     }
-
-
-def _read_jsonl(
-    stream: IO[bytes] | IO[str], name: str
-) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """Chunks of (line number, object); a bad line stops with its number, not a traceback.
-
-    Give a binary stream: its lines are decoded one by one, so a byte that is not UTF-8
-    is reported with its line (a text stream is read as it decodes). ``text`` comes back
-    through ``clean_text``: a lone surrogate (a JSON ``"\\ud800"`` escape) or NUL becomes
-    U+FFFD, so the tokenizer never sees one.
-    """
-    chunk: list[tuple[int, dict[str, Any]]] = []
-    lines: Iterable[bytes | str] = stream
-    for number, raw in enumerate(lines, start=1):
-        line = raw if isinstance(raw, str) else _decode_line(raw, name, number)
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            raise TrainingDataError(f"{name}:{number}: not JSON ({exc})") from exc
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise TrainingDataError(f"{name}:{number}: expected an object with a string 'text'")
-        obj["text"] = clean_text(obj["text"])
-        chunk.append((number, obj))
-        if len(chunk) >= JSONL_CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _decode_line(raw: bytes, name: str, number: int) -> str:
-    try:
-        return raw.decode("utf-8-sig" if number == 1 else "utf-8")
-    except UnicodeDecodeError as exc:
-        raise TrainingDataError(
-            f"{name}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
-        ) from None
 
 
 @click.command("classify")
@@ -104,7 +69,7 @@ def _decode_line(raw: bytes, name: str, number: int) -> str:
 @click.option(
     "--output",
     "output_path",
-    # Checked by _open_output (one line, before the model loads), not by click.
+    # Checked by open_output (one line, before the model loads), not by click.
     type=click.Path(path_type=Path),
     help="Where to write the JSONL results (default: stdout).",
 )
@@ -143,22 +108,27 @@ def _classify_file(config: Config, input_path: Path, output_path: Path | None) -
     except OSError as exc:
         raise TrainingDataError(f"{input_path}: {exc.strerror}") from exc
     try:
-        sink = _open_output(output_path, None if stdin else input_path)
+        sink = open_output(output_path, None if stdin else input_path)
     except ComplaintbotError:
         if not stdin:
             reader.close()
         raise
-    classifier: TransformerClassifier | None = None
+    classifier: OnnxClassifier | TransformerClassifier | None = None
     count = 0
     started = time.perf_counter()
+    # Results printed to the terminal are their own progress; a bar would garble them.
+    show = output_path is not None and progress.wanted()
+    total = None if stdin or not show else count_lines(input_path)
     try:
-        for chunk in _read_jsonl(reader, str(input_path)):
-            if classifier is None:
-                classifier = _classifier(config)
-            results = classifier.classify([obj["text"] for _, obj in chunk])
-            for (_, obj), result in zip(chunk, results, strict=True):
-                sink.write(_jsonl_line({**obj, **_result_fields(result)}))
-            count += len(chunk)
+        with progress.bar("classifying", " posts", show, total) as shown:
+            for chunk in read_jsonl(reader, str(input_path)):
+                if classifier is None:
+                    classifier = _classifier(config)
+                results = classifier.classify([obj["text"] for _, obj in chunk])
+                for (_, obj), result in zip(chunk, results, strict=True):
+                    sink.write(jsonl_line({**obj, **_result_fields(result)}))
+                count += len(chunk)
+                shown.add(len(chunk))
     finally:
         if not stdin:
             reader.close()
@@ -167,41 +137,6 @@ def _classify_file(config: Config, input_path: Path, output_path: Path | None) -
     if output_path is not None:
         seconds = time.perf_counter() - started
         click.echo(f"classified {count} posts in {seconds:.1f}s -> {output_path}", err=True)
-
-
-def _open_output(output_path: Path | None, input_path: Path | None) -> IO[str]:
-    """The results file, opened now: an unwritable path is one line, before the model loads."""
-    if output_path is None:
-        return sys.stdout
-    fix = "pass --output a file path in a folder you can write to"
-    if output_path.is_dir():
-        raise ComplaintbotError(f"--output {output_path}: is a folder; {fix}")
-    if input_path is not None and output_path.exists() and output_path.samefile(input_path):
-        raise ComplaintbotError(
-            f"--output {output_path}: is the --input file (writing would erase it); "
-            "pass a different path"
-        )
-    try:
-        return output_path.open("w", encoding="utf-8")
-    except FileNotFoundError:
-        raise ComplaintbotError(
-            f"--output {output_path}: the folder {output_path.parent} does not exist; "
-            f"create it or {fix}"
-        ) from None
-    except OSError as exc:
-        raise ComplaintbotError(
-            f"--output {output_path}: cannot write ({exc.strerror or exc}); {fix}"
-        ) from None
-
-
-def _jsonl_line(obj: dict[str, Any]) -> str:
-    """One JSON line, readable UTF-8; escaped as ASCII when a field holds a lone surrogate."""
-    line = json.dumps(obj, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(obj)
-    return line + "\n"
 
 
 @click.command("evaluate")
@@ -223,7 +158,8 @@ def evaluate_command(config_path: Path | None, data_path: Path, as_json: bool) -
         config = _config(config_path)
         texts, labels = load_binary_csv(data_path)
         classifier = _classifier(config)
-        probabilities = classifier.probabilities(texts)
+        with progress.bar("scoring", " posts", progress.wanted(as_json), len(texts)) as shown:
+            probabilities = classifier.probabilities(texts, progress=shown)
         scores = binary_scores(labels, probabilities, config.classifier.threshold)
     if as_json:
         click.echo(json.dumps(scores))
@@ -275,6 +211,13 @@ def _default_training_csv() -> Path:
     help="Keep the trained encoder in --output (default: [classifier] model_dir) and refit "
     "only the category and flag heads (about a sixth of a full run's time).",
 )
+@click.option(
+    "--cache-only",
+    is_flag=True,
+    help="Train nothing: build the int8 graph the bot runs for the trained model in "
+    "[classifier] model_dir, into [classifier] cache_dir, unless it is already there "
+    "(make setup runs this; needs torch, once per trained model).",
+)
 def train_command(
     config_path: Path | None,
     data_path: Path | None,
@@ -282,23 +225,45 @@ def train_command(
     output_dir: Path | None,
     layers: int | None,
     heads_only: bool,
+    cache_only: bool,
 ) -> None:
-    """Fine-tune the complaint classifier on CPU (seeded, under 10 minutes on 2 cores)."""
+    """Fine-tune the complaint classifier on CPU (seeded, under 10 minutes on 2 cores), then
+    build the int8 graph the bot runs."""
     if heads_only and layers is not None:
         raise click.UsageError("--layers changes the encoder; --heads-only keeps it")
+    if cache_only and (heads_only or layers is not None or include_labels or data_path):
+        raise click.UsageError("--cache-only trains nothing; give it only --config / --output")
     with reported_errors():
         config = _config(config_path)
+        if cache_only:
+            _build_cache(config, output_dir)
+            return
         data = data_path or _default_training_csv()
         if heads_only:
             _refit_heads(config, data, include_labels, output_dir)
-            return
-        _train(config, data, include_labels, output_dir, layers)
+        else:
+            _train(config, data, include_labels, output_dir, layers)
+        _build_cache(config, output_dir)
 
 
 def _ml_extras_missing(exc: ImportError) -> ComplaintbotError:
     return ComplaintbotError(
-        f"training needs the ml extras (pip install 'complaintbot[ml]'): {exc}"
+        f"training needs the train extra (pip install 'complaintbot[train]'): {exc}"
     )
+
+
+def _build_cache(config: Config, output_dir: Path | None) -> None:
+    """Build (or check) the int8 graph for the model in ``output_dir`` (default: model_dir)."""
+    from classifiers import cache
+
+    settings = config.classifier
+    if output_dir is not None:
+        settings = dataclasses.replace(settings, model_dir=output_dir)
+    started = time.perf_counter()
+    # Built in this process: it has torch (or is about to end), unlike the bot.
+    graph = cache.ensure(settings, cache.cache_root(settings, config.store.path), isolated=False)
+    seconds = time.perf_counter() - started
+    click.echo(f"int8 graph ready in {graph.folder} ({seconds:.1f}s)", err=True)
 
 
 def _staff_labels(config: Config, include_labels: bool) -> list[StaffLabel]:
@@ -338,12 +303,14 @@ def _train(
     params = TrainParams(max_length=config.classifier.max_length)
     if layers is not None:
         params = dataclasses.replace(params, num_layers=layers)
-    meta = train_and_save(
-        data,
-        output,
-        base_model=config.classifier.base_model,
-        staff=staff,
-        params=params,
-        progress=lambda line: click.echo(line, err=True),
-    )
+    with progress.bar("training", " steps", progress.wanted()) as shown:
+        meta = train_and_save(
+            data,
+            output,
+            base_model=config.classifier.base_model,
+            staff=staff,
+            params=params,
+            progress=shown.say,
+            steps=shown,
+        )
     click.echo(f"model written to {output} ({meta['total_seconds']}s)")

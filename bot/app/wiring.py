@@ -41,7 +41,9 @@ def platforms_to_poll(config: Config, only: str | None) -> list[str]:
 
 
 def load_classifier(config: Config) -> Classifier:
-    """The trained complaint classifier (imports torch: call it only when it is needed)."""
+    """The trained complaint classifier: the int8 graph cached beside the store (built once,
+    with torch, when missing), run without torch."""
+    from bot.app.retrain_model import following
     from classifiers import load_classifier as load
 
-    return load(config.classifier)
+    return following(config, lambda settings: load(settings, config.store.path))

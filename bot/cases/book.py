@@ -9,22 +9,21 @@ the state. Everything else reads cases as ``Case`` and asks the book to change t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from bot import audit
+from bot.cases.desk import CLRA_DEMAND, REOPENABLE, DeskRecords
 from bot.cases.replies import ReplyRecords
 from bot.cases.sla import SYSTEM, SlaMarks
 from bot.clock import Clock, iso
 from bot.config import PolicySettings
 from bot.connector import ReplyCheck
 from bot.errors import CaseNotFound, IllegalTransition
+from bot.learning.labels import DECISION_KINDS, label_for
 from bot.models import Classification
 from bot.policy import SlaPolicy, priority_for
 from bot.records import OPEN_STATES, Case, CaseEvent, StoredMention
@@ -34,14 +33,13 @@ STATES = ("new", "responded", "resolved", "closed", "dismissed")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"responded", "resolved", "dismissed"}),
     "responded": frozenset({"resolved", "dismissed"}),
-    "resolved": frozenset({"closed"}),
-    "closed": frozenset(),
+    "resolved": frozenset({"closed", "new", "responded"}),
+    "closed": frozenset({"new", "responded"}),
     "dismissed": frozenset(),
 }
 TOP_ESCALATION_LEVEL = 2
 DISMISS_REASONS = ("not_a_complaint", "spam", "duplicate")
 PRIORITY_ORDER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
-CLRA_DEMAND = re.compile(r"\b(1782|clra|consumers? legal remedies)", re.IGNORECASE)
 ERASED_HANDLE = ERASED  # the marker every erased field holds
 DEADLINE_COLUMNS = ("ack_due_at", "ack_warn_at", "resolve_due_at", "resolve_warn_at")
 
@@ -52,7 +50,7 @@ class CaseOutcome:
     opened: bool
 
 
-class CaseBook(ReplyRecords, SlaMarks):
+class CaseBook(ReplyRecords, SlaMarks, DeskRecords):
     """Cases in the store, the policy that shapes them, and the clock that times them."""
 
     def __init__(self, store: Store, policy: PolicySettings, clock: Clock) -> None:
@@ -61,18 +59,13 @@ class CaseBook(ReplyRecords, SlaMarks):
         self.sla = SlaPolicy(policy)
         self.clock = clock
 
-    @property
-    def db(self) -> sqlite_utils.Database:
-        """This thread's connection (the store gives each thread its own)."""
-        return self.store.db
-
     # ------------------------------------------------------------------ reading
 
     def get(self, case_id: int) -> Case:
-        rows = list(self.db.table("cases").rows_where("id = ?", [case_id]))
-        if not rows:
+        row = self.store.fetch_row("cases", case_id)
+        if row is None:
             raise CaseNotFound(f"no case with id {case_id}")
-        return Case.from_row(rows[0])
+        return Case.from_row(row)
 
     def find(self, case_id: int) -> Case | None:
         try:
@@ -109,7 +102,7 @@ class CaseBook(ReplyRecords, SlaMarks):
         answer this post in public at all."""
         mention = self.store.mention(mention_id)
         with self.store.transaction():
-            open_case = self._open_case_of(mention)
+            open_case = self._open_case_of(mention) or self.reopen_for_follow_up(mention.post)
             if open_case is not None:
                 self._attach(open_case, mention, verdict)
                 return CaseOutcome(open_case.id, opened=False)
@@ -154,9 +147,8 @@ class CaseBook(ReplyRecords, SlaMarks):
         }
         if "legal" in flags and CLRA_DEMAND.search(post.text):
             row["clra_cure_due_at"] = iso(received + timedelta(days=self.policy.clra_cure_days))
-        case_id = self.db.table("cases").insert(row).last_rowid
-        assert case_id is not None
-        self.db.table("mentions").update(mention.id, {"case_id": case_id})
+        case_id = self.store.insert_row("cases", row)
+        self.store.update_row("mentions", mention.id, {"case_id": case_id})
         self.record(
             case_id,
             SYSTEM,
@@ -179,6 +171,8 @@ class CaseBook(ReplyRecords, SlaMarks):
         return bool(count)
 
     def _attach(self, case: Case, mention: StoredMention, verdict: Classification) -> None:
+        if case.paused_at:
+            self.resume(case.id, SYSTEM, reason="the customer wrote again")
         new_flags = {f.name: f.reason for f in verdict.flags if f.name not in case.flags}
         changes: dict[str, Any] = {
             "last_mention_at": iso(max(case.last_mention_at, mention.post.created_at)),
@@ -192,8 +186,8 @@ class CaseBook(ReplyRecords, SlaMarks):
                 changes.update(
                     priority=priority, **self._deadline_columns(priority, case.opened_at)
                 )
-        self.db.table("cases").update(case.id, changes)
-        self.db.table("mentions").update(mention.id, {"case_id": case.id})
+        self.store.update_row("cases", case.id, changes)
+        self.store.update_row("mentions", mention.id, {"case_id": case.id})
         self.record(case.id, SYSTEM, "follow_up", mention_id=mention.id, new_flags=new_flags)
         if "priority" in changes:
             self.record(
@@ -218,6 +212,8 @@ class CaseBook(ReplyRecords, SlaMarks):
                 raise IllegalTransition(
                     f"case {case_id} is {case.status}; it cannot become {to} (allowed: {allowed})"
                 )
+            if case.status in REOPENABLE and to in OPEN_STATES:
+                return self._reopened(case, to, actor, **details)
             now = iso(self.clock.now())
             changes: dict[str, Any] = {"status": to, "updated_at": now}
             if to == "responded" and not case.first_response_at:
@@ -229,6 +225,8 @@ class CaseBook(ReplyRecords, SlaMarks):
                 changes["resolution"] = details.get("note")
             if to in ("closed", "dismissed"):
                 changes["closed_at"] = now
+            if case.paused_at and to in ("resolved", "dismissed"):
+                changes.update(self._pause_ended(case))
             self.db.table("cases").update(case_id, changes)
             self.record(case_id, actor, "status", **{"from": case.status, "to": to, **details})
         return self.get(case_id)
@@ -236,29 +234,24 @@ class CaseBook(ReplyRecords, SlaMarks):
     def _running_seconds(self, case: Case) -> int:
         """SLA-clock time from receipt to now, less the time the case spent paused."""
         elapsed = self.sla.clock_for(case.priority).between(case.opened_at, self.clock.now())
-        return max(int(elapsed.total_seconds()) - case.paused_seconds, 0)
+        paused = self._pause_ended(case).get("paused_seconds", case.paused_seconds)
+        return max(int(elapsed.total_seconds()) - paused, 0)
+
+    def _pause_ended(self, case: Case) -> dict[str, Any]:
+        """A pause that ends with the case (resolved or dismissed while paused), folded into
+        the paused time; {} when the case is not paused."""
+        if not case.paused_at:
+            return {}
+        running = self.sla.clock_for(case.priority).between(case.paused_at, self.clock.now())
+        total = case.paused_seconds + int(running.total_seconds())
+        return {"paused_at": None, "pause_reason": None, "paused_seconds": total}
 
     def dismiss(self, case_id: int, actor: str, reason: str) -> Case:
-        """Close a case as not ours to answer, and keep the decision as a training label."""
+        """Close a case as not ours to answer (its register row keeps the decision as a
+        training label, see ``record``)."""
         if reason not in DISMISS_REASONS:
             raise ValueError(f"dismiss reason {reason!r}; use one of {', '.join(DISMISS_REASONS)}")
-        with self.store.transaction():
-            case = self.transition(case_id, "dismissed", actor, reason=reason)
-            if reason in ("not_a_complaint", "spam"):
-                mention = self.first_mention(case)
-                self.db.table("labels").insert(
-                    {
-                        "case_id": case_id,
-                        "mention_id": mention.id,
-                        "text": mention.post.text,
-                        "is_complaint": 0,
-                        "category": None,
-                        "reason": reason,
-                        "actor": actor,
-                        "created_at": iso(self.clock.now()),
-                    }
-                )
-        return case
+        return self.transition(case_id, "dismissed", actor, reason=reason)
 
     def escalate(self, case_id: int, actor: str, reason: str) -> int:
         """Raise the escalation level by one (team → lead → manager/legal); return the new level."""
@@ -278,10 +271,10 @@ class CaseBook(ReplyRecords, SlaMarks):
         with self._change(case_id, "paused") as case:
             if case.paused_at:
                 raise IllegalTransition(f"case {case_id} is already paused")
-            self._update(case_id, paused_at=iso(self.clock.now()))
+            self._update(case_id, paused_at=iso(self.clock.now()), pause_reason=reason)
             self.record(case_id, actor, "paused", reason=reason)
 
-    def resume(self, case_id: int, actor: str) -> None:
+    def resume(self, case_id: int, actor: str, reason: str = "") -> None:
         """Restart the clocks, moving each deadline by the running time the pause took."""
         with self.store.transaction():
             case = self.get(case_id)
@@ -291,6 +284,7 @@ class CaseBook(ReplyRecords, SlaMarks):
             paused_running = self.sla.clock_for(case.priority).between(paused_at, now)
             changes: dict[str, Any] = {
                 "paused_at": None,
+                "pause_reason": None,
                 "paused_seconds": case.paused_seconds + int(paused_running.total_seconds()),
             }
             for column in DEADLINE_COLUMNS:
@@ -304,6 +298,7 @@ class CaseBook(ReplyRecords, SlaMarks):
                 actor,
                 "resumed",
                 paused_for_seconds=int((now - paused_at).total_seconds()),
+                reason=reason or None,
                 ack_due_at=changes["ack_due_at"],
                 resolve_due_at=changes["resolve_due_at"],
             )
@@ -360,7 +355,20 @@ class CaseBook(ReplyRecords, SlaMarks):
         """Append one row to the case register, chained to the one before (``bot.audit``)."""
         row = {"case_id": case_id, "at": iso(self.clock.now()), "actor": actor, "kind": kind}
         with self.store.transaction():
-            audit.append(self.db, "case_events", row, details)
+            event_id = audit.append(self.db, "case_events", row, details)
+            if kind in DECISION_KINDS:
+                self._keep_label(case_id, actor, kind, details, event_id)
+
+    def _keep_label(
+        self, case_id: int, actor: str, kind: str, details: dict[str, Any], event_id: int
+    ) -> None:
+        """A staff decision about what the post is becomes a training label (bot/learning)."""
+        case = self.get(case_id)
+        label = label_for(kind, actor, details, case)
+        text = self.store.mention(case.first_mention_id).post.text
+        if label is not None and text != ERASED:
+            row = label.row(case, text, actor, event_id, iso(self.clock.now()))
+            self.db.table("labels").insert(row)
 
 
 def _flag_columns(flags: dict[str, str]) -> dict[str, str]:

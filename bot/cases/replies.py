@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
+from bot.cases.part import BookPart
 from bot.cases.sla import SYSTEM
-from bot.clock import Clock, iso
+from bot.clock import iso
 from bot.connector import PostedReply
 from bot.records import OPEN_STATES, Case
-from bot.store import Store
 
 NO_PENDING = (
     "legal_pending_text = NULL, legal_pending_by = NULL, legal_pending_at = NULL,"
@@ -20,28 +18,12 @@ NO_PENDING = (
 )
 
 
-class ReplyRecords:
+class ReplyRecords(BookPart):
     """Part of ``CaseBook``: every write of a case's reply and card columns."""
-
-    store: Store
-    clock: Clock
-
-    @property
-    def db(self) -> sqlite_utils.Database:
-        return self.store.db
-
-    def get(self, case_id: int) -> Case:
-        raise NotImplementedError
-
-    def transition(self, case_id: int, to: str, actor: str, **details: Any) -> Case:
-        raise NotImplementedError
-
-    def record(self, case_id: int, actor: str, kind: str, **details: Any) -> None:
-        raise NotImplementedError
 
     def set_draft(self, case_id: int, text: str) -> None:
         """The reply the card offers for approval."""
-        self.db.table("cases").update(case_id, {"draft_reply": text})
+        self.store.update_row("cases", case_id, {"draft_reply": text})
 
     def claim_approval(
         self, case_id: int, actor: str, reply_text: str, kind: str, **details: Any
@@ -130,8 +112,19 @@ class ReplyRecords:
                 case = self.transition(case_id, "responded", case.approved_by or SYSTEM)
         return case
 
-    def record_card(self, case_id: int, channel: str, ts: str) -> None:
-        """Where the case's Slack card is, so updates edit it instead of posting another."""
+    def record_card(self, case_id: int, channel: str, ts: str, permalink: str | None) -> None:
+        """Where the case's Slack card is, so updates edit it instead of posting another, and
+        the link alerts carry to it (None when Slack would not give one)."""
         with self.store.transaction():
-            self.db.table("cases").update(case_id, {"slack_channel": channel, "slack_ts": ts})
+            self.db.table("cases").update(
+                case_id, {"slack_channel": channel, "slack_ts": ts, "card_permalink": permalink}
+            )
             self.record(case_id, SYSTEM, "card_posted", channel=channel, ts=ts)
+
+    def record_card_link(self, case_id: int, channel: str, ts: str, permalink: str) -> None:
+        """The link to a card posted before links were kept; only while it is still the card."""
+        self.db.execute(
+            "UPDATE cases SET card_permalink = ?"
+            " WHERE id = ? AND slack_channel = ? AND slack_ts = ?",
+            [permalink, case_id, channel, ts],
+        )

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import sqlite_utils
-
-from bot.clock import Clock, iso, parse_iso
-from bot.store import Store
+from bot.cases.part import BookPart
+from bot.clock import iso, parse_iso
 
 SYSTEM = "system"
 WINDOWS = ("ack", "resolve")
@@ -25,20 +22,10 @@ class SlaAlert:
     due_at: datetime
 
 
-class SlaMarks:
+class SlaMarks(BookPart):
     """Part of ``CaseBook``: the SLA clocks' reads and their once-only marks."""
 
-    store: Store
-    clock: Clock
-
-    @property
-    def db(self) -> sqlite_utils.Database:
-        return self.store.db
-
     def escalate(self, case_id: int, actor: str, reason: str) -> int:
-        raise NotImplementedError
-
-    def record(self, case_id: int, actor: str, kind: str, **details: Any) -> None:
         raise NotImplementedError
 
     def due_for_warning(self, at: datetime | None = None) -> list[SlaAlert]:

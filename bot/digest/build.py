@@ -11,6 +11,7 @@ from bot.digest import sections
 from bot.digest.numbers import week_numbers
 from bot.digest.reminders import due_reminders
 from bot.digest.weeks import Week
+from bot.learning.retrain import last_retrain
 from bot.store import Store
 
 TREND_WEEKS = 4
@@ -49,6 +50,7 @@ def build_digest(store: Store, config: Config, week: Week, now: datetime) -> dic
         "reminders": due_reminders(week.monday, week.days()[-1], config.policy.review_month),
         "previous_weeks": previous,
         "daily_complaints": sections.daily_complaints(db, days, week.zone, categories),
+        "retrain": last_retrain(store, iso(as_of)),
     }
     digest["empty"] = is_quiet(current)
     return digest

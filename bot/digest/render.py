@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 
 from bot.digest import fmt
+from bot.learning.retrain import retrain_summary
 
 FORMATS = ("text", "md", "html", "json")
 TREND = (
@@ -134,9 +135,23 @@ def _lines(digest: dict[str, Any], style: _Style) -> list[str]:
     out.append(f"{style.bullet}{fmt.privacy_summary(privacy)}")
     out += [f"{style.bullet}{fmt.privacy_line(r)}" for r in privacy["open_requests"]]
     out += _listing(style, "Reminders", digest["reminders"], fmt.reminder_line)
+    out.append(style.heading("Classifier health"))
+    out += [f"{style.bullet}{line}" for line in _health(digest)]
     out.append(style.heading("Last five weeks"))
     out += style.table([name for name, _, _ in TREND], trend_rows(digest))
     return out
+
+
+def _health(digest: dict[str, Any]) -> list[str]:
+    """The not-a-complaint dismissals (false alarms) and the last retrain's figures."""
+    share = digest["not_a_complaint_share"]
+    dismissed = (
+        f"{digest['not_a_complaint_dismissals']:,} of the week's cases dismissed as not a "
+        f"complaint ({share:.0%})"
+        if share is not None
+        else "no cases opened this week"
+    )
+    return [dismissed, retrain_summary(digest.get("retrain"))]
 
 
 def _listing(
@@ -227,6 +242,8 @@ def render_html(digest: dict[str, Any], chart: bytes | None) -> str:
         + "</ul></section>"
     )
     body.append(_html_list("Reminders", digest["reminders"], fmt.reminder_line))
+    health = "".join(f"<li>{e(line)}</li>" for line in _health(digest))
+    body.append(f"<section><h2>Classifier health</h2><ul>{health}</ul></section>")
     head = "".join(f"<th>{e(name)}</th>" for name, _, _ in TREND)
     trend = "".join(
         "<tr>" + "".join(f"<td class=n>{e(str(c))}</td>" for c in row) + "</tr>"

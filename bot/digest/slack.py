@@ -29,6 +29,7 @@ from bot.digest.store import (
     record_step,
 )
 from bot.digest.weeks import Week
+from bot.learning.retrain import retrain_summary
 from bot.redact import escape_mrkdwn
 from bot.slack.port import HISTORY_LOOKBACK_SECONDS, Blocks, SlackError, SlackPort
 from bot.store import Store
@@ -203,6 +204,7 @@ def digest_blocks(digest: dict[str, Any]) -> Blocks:
         f"Backlog: {escape_mrkdwn(fmt.backlog_line(digest['backlog']))}",
         f"Privacy requests: {fmt.privacy_summary(privacy)}",
         *(f"Reminder: {escape_mrkdwn(fmt.reminder_line(r))}" for r in digest["reminders"]),
+        f"Classifier: {escape_mrkdwn(retrain_summary(digest.get('retrain')))}",
         f"Full digest: `complaintbot digest --week {week} --format html`",
     ]
     blocks.append(_context("\n".join(notes)))

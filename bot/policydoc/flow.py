@@ -16,6 +16,14 @@ from bot.policydoc.words import or_list
 
 UNDESCRIBED = "actor not described"
 
+_REOPEN = (
+    "the customer or an approver",
+    "writes again, or Reopen",
+    "the customer's follow-up reopens a resolved case, or one closed within the follow-up "
+    "window; an approver can click Reopen. The case is responded if it had a public reply, "
+    "else new, and its resolution clock restarts",
+)
+
 # (from, to) -> (who, the arrow's words, how): read from bot.workflow, bot.cases.book and
 # bot.app.slack.listeners. "{reasons}" becomes the case book's dismiss reasons.
 ACTORS: dict[tuple[str, str], tuple[str, str, str]] = {
@@ -46,18 +54,22 @@ ACTORS: dict[tuple[str, str], tuple[str, str, str]] = {
         "clicks Dismiss on the Slack card and picks a reason: {reasons}",
     ),
     ("resolved", "closed"): (
-        "nobody yet",
-        "close (no command yet)",
-        "the case book allows it, but no job or command closes a case yet, "
-        "so resolved cases stay resolved",
+        "the bot or an approver",
+        "closes after the quiet period, or Close",
+        "closes a resolved case once the customer has been quiet for [policy] "
+        "close_after_days, or an approver clicks Close (or runs cases close)",
     ),
+    ("resolved", "new"): _REOPEN,
+    ("resolved", "responded"): _REOPEN,
+    ("closed", "new"): _REOPEN,
+    ("closed", "responded"): _REOPEN,
 }
 
 STATE_NOTES: dict[str, str] = {
     "new": "waiting for a first public response",
     "responded": "a public reply was posted",
     "resolved": "the complaint was dealt with",
-    "closed": "final",
+    "closed": "reopened by a follow-up within the window",
     "dismissed": "final: not a complaint, spam or duplicate",
 }
 

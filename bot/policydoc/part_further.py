@@ -91,10 +91,11 @@ def dispute_resolution(ctx: Context) -> tuple[Block, ...]:
             ". Arbitration is never made a condition of a refund or a remedy.",
         ),
         para(
-            "The weekly digest counts referrals recorded in the register as ",
+            "Staff record each referral with the case card's Refer to ADR button (or ",
+            Code("complaintbot cases refer-adr"),
+            "), naming the body; it is kept in the register as an ",
             Code("adr_referral"),
-            " events. The bot has no button for recording one yet, so write the referral in "
-            "the case's resolution note.",
+            " event and the weekly digest counts them.",
         ),
     )
 

@@ -38,6 +38,7 @@ from bot.slack.blocks import (
     section,
     users_select,
 )
+from bot.slack.desk import desk_actions
 from bot.slack.privacy import privacy_part
 
 POST_TEXT_LIMIT = 600
@@ -90,8 +91,6 @@ def case_card(
     (fallback text, blocks)."""
     platform = PLATFORM_NAMES.get(case.platform, case.platform)
     flags = case.flags
-    handle = outside_text(case.author_handle or "unknown")
-    followers = case.author_followers
     fallback = f"Case {case.id} ({case.priority}, {case.category}) on {platform}"
     text = mention.text or "(post text no longer held)"
     # Masked before it is cut, so the cut cannot split an email and leave half of it showing.
@@ -104,22 +103,23 @@ def case_card(
             block_id=f"{CARD_BLOCK_PREFIX}{case.id}",
             text=f"{case.priority} · Case {case.id}"[:HEADER_TEXT_LIMIT],
         ),
-        _text_section(
-            f"*@{handle}* ({followers:,} followers) on {platform} · "
-            f"{link(mention.url, 'open the post')}"
-        ),
+        _text_section(f"{_author(case, platform)} · {link(mention.url, 'open the post')}"),
         _text_section(_quote(post)),
-        section(
-            fields=[
-                mrkdwn(f"*Category*\n{case.category}"),
-                mrkdwn(f"*Priority*\n{case.priority}"),
-                mrkdwn(f"*First response due*\n{_when(case.ack_due_at, timezone)}"),
-                mrkdwn(f"*Resolution due*\n{_when(case.resolve_due_at, timezone)}"),
-                mrkdwn(f"*Status*\n{case.status}"),
-                mrkdwn(f"*Escalation*\nlevel {case.escalation_level}"),
-            ]
-        ),
+        section(fields=_fields(case, timezone)),
     ]
+    if case.paused_at:
+        reason = outside_text(case.pause_reason or "waiting on the customer")
+        blocks.append(
+            context(
+                [
+                    mrkdwn(
+                        f":double_vertical_bar: *SLA clock paused* since "
+                        f"{_when(case.paused_at, timezone)}: {reason}. The deadlines move on "
+                        "by the paused time when it resumes."
+                    )
+                ]
+            )
+        )
     if flags:
         lines = [
             f"{FLAG_ICONS.get(name, ':warning:')} *{name}*: {outside_text(reason)}"
@@ -131,6 +131,33 @@ def case_card(
     blocks += _state_part(case, timezone)
     blocks += privacy_part(case.id, request, timezone)
     return fallback, blocks
+
+
+def _author(case: Case, platform: str) -> str:
+    """Who wrote the post, as their platform names people: @name and followers on X,
+    u/name on Reddit (with karma when the connector knows it, else nothing)."""
+    handle = outside_text(case.author_handle or "unknown")
+    reach = case.author_followers
+    if case.platform == "reddit":
+        karma = f" ({reach:,} karma)" if reach else ""
+        return f"*u/{handle}*{karma} on {platform}"
+    return f"*@{handle}* ({reach:,} followers) on {platform}"
+
+
+def _fields(case: Case, timezone: str) -> list[Json]:
+    fields = [
+        mrkdwn(f"*Category*\n{case.category}"),
+        mrkdwn(f"*Priority*\n{case.priority}"),
+        mrkdwn(f"*First response due*\n{_when(case.ack_due_at, timezone)}"),
+        mrkdwn(f"*Resolution due*\n{_when(case.resolve_due_at, timezone)}"),
+        mrkdwn(f"*Status*\n{case.status}" + (" (paused)" if case.paused_at else "")),
+        mrkdwn(f"*Escalation*\nlevel {case.escalation_level}"),
+    ]
+    if case.clra_cure_due_at:
+        passed = " :rotating_light: passed" if case.clra_breached else ""
+        due = _when(case.clra_cure_due_at, timezone)
+        fields.append(mrkdwn(f"*CLRA cure due* (Civ. Code 1782)\n{due}{passed}"))
+    return fields
 
 
 def _quote(text: str) -> str:
@@ -187,12 +214,19 @@ def _state_part(case: Case, timezone: str) -> list[Json]:
         notes.append(f"Case {case.status}")
     if case.resolution:
         notes.append(f"Resolution: {outside_text(case.resolution)}")
+    if case.adr_referred_to:
+        notes.append(f"Referred to ADR: {outside_text(case.adr_referred_to)}")
+    if case.notes_count:
+        plural = "s" if case.notes_count != 1 else ""
+        notes.append(f"{case.notes_count} internal note{plural} in the thread")
     blocks: list[Json] = []
     if notes:
         blocks.append(context([mrkdwn(" · ".join(notes))]))
     buttons = _buttons(case)
     if buttons:
         blocks.append(actions(buttons, block_id=f"{CASE_BLOCK_PREFIX}{case.id}"))
+    if case.author_handle != ERASED_HANDLE:
+        blocks += desk_actions(case, CASE_BLOCK_PREFIX)
     return blocks
 
 

@@ -129,7 +129,7 @@ class SlackDelivery:
         channel = self.config.slack.complaints_channel
         block_id = f"{CARD_BLOCK_PREFIX}{case.id}"
         posted = self._post_once(delivery, channel, text, blocks, block_id)
-        self.book.record_card(case.id, posted.channel, posted.ts)
+        self.book.record_card(case.id, posted.channel, posted.ts, self._link(posted))
         return {"channel": posted.channel, "ts": posted.ts}
 
     def update_card(self, delivery: Delivery) -> Mapping[str, Any]:
@@ -177,7 +177,7 @@ class SlackDelivery:
         posted = self._post_once(delivery, channel, text, blocks, f"{CARD_BLOCK_PREFIX}{case.id}")
         if (posted.channel, posted.ts) == (case.slack_channel, case.slack_ts):
             raise refused  # found the card itself: the configured channel is the one refusing
-        self.book.record_card(case.id, posted.channel, posted.ts)
+        self.book.record_card(case.id, posted.channel, posted.ts, self._link(posted))
         log.warning(
             "case %s: its card's channel %s refuses it (%s); the card is now in %s",
             case.id,
@@ -188,10 +188,36 @@ class SlackDelivery:
         return posted
 
     def post_alert(self, delivery: Delivery) -> Mapping[str, Any]:
-        posted = self._post_tagged(
-            delivery, self.config.slack.escalation_channel, delivery.payload["text"]
-        )
+        """An alert in the escalation channel; one about a case links to the case's card."""
+        text = delivery.payload["text"]
+        if delivery.case_id:
+            text = f"{text}\n{self._card_line(int(delivery.case_id))}"
+        posted = self._post_tagged(delivery, self.config.slack.escalation_channel, text)
         return {"channel": posted.channel, "ts": posted.ts}
+
+    def _link(self, message: PostedMessage) -> str | None:
+        """The message's permalink; None (logged) when Slack will not give one: a card
+        without a link is still a card, and alerts ask again."""
+        try:
+            return self.slack.permalink(message.channel, message.ts)
+        except SlackError as exc:
+            log.info("no permalink for %s in %s: %s", message.ts, message.channel, exc)
+            return None
+
+    def _card_line(self, case_id: int) -> str:
+        case = self.book.find(case_id)
+        if case is None or not (case.slack_channel and case.slack_ts):
+            return (
+                f"Case {case_id}'s card is not in Slack yet; it follows in the complaints channel."
+            )
+        link = case.card_permalink
+        if not link:
+            link = self._link(PostedMessage(case.slack_channel, case.slack_ts))
+            if link:
+                self.book.record_card_link(case.id, case.slack_channel, case.slack_ts, link)
+        if not link:
+            return f"Case {case_id}'s card is in <#{case.slack_channel}>."
+        return f"<{link}|Open case {case_id}'s card>"
 
     def _post_tagged(
         self, delivery: Delivery, channel: str, text: str, thread_ts: str | None = None

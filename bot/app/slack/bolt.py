@@ -2,8 +2,10 @@
 
 Bolt's and slack_sdk's refusals at start (a bad bot token, an app token without
 ``connections:write``, a port in use) become our errors here, one line naming the
-secret or the key, so the daemon's start fails cleanly before any job runs. The app
-uses the ``WebSlack`` client the outbox uses: one WebClient, with no retry handlers.
+secret or the key, so the daemon's start fails cleanly before any job runs. Slack failing
+or out of reach (a 5xx, a malformed answer, a timeout) is ``SlackUnavailable`` instead: the
+daemon starts without the listener and connects it later. The app uses the ``WebSlack``
+client the outbox uses: one WebClient, with no retry handlers.
 """
 
 from __future__ import annotations
@@ -18,12 +20,25 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app.slack.http import SlackHttpServer
 from bot.app.slack.listeners import register
-from bot.app.slack.web import WebSlack
+from bot.app.slack.queue import register_queue
+from bot.app.slack.web import TOKEN_REFUSALS, WebSlack
 from bot.config import SlackSettings
-from bot.errors import AuthError
+from bot.errors import AuthError, TransientError
+from bot.slack.port import SlackError
 from bot.workflow import Workflow
 
 log = logging.getLogger(__name__)
+
+
+class SlackUnavailable(TransientError):
+    """Slack failed or could not be reached while the listener connected; try again later."""
+
+
+def _bot_token_refused(code: str) -> AuthError:
+    return AuthError(
+        f"Slack refused SLACK_BOT_TOKEN ({code}); check the token and that the app is "
+        "installed in the workspace"
+    )
 
 
 def build_app(
@@ -32,15 +47,28 @@ def build_app(
     on_change: Callable[[], None] = lambda: None,
     signing_secret: str | None = None,
 ) -> App:
-    """A Bolt app on ``slack``'s client whose listeners store a case change before they ack."""
+    """A Bolt app on ``slack``'s client whose listeners store a case change before they ack.
+
+    The token is checked first (``auth.test``), so a refused token (``AuthError``) is told
+    apart from Slack failing or out of reach (``SlackUnavailable``); Bolt then skips its own
+    check."""
     try:
-        app = App(client=slack.client, signing_secret=signing_secret, process_before_response=False)
+        slack.check_token()
+    except SlackError as exc:
+        if exc.code in TOKEN_REFUSALS:
+            raise _bot_token_refused(exc.code) from None
+        raise SlackUnavailable(f"Slack did not answer auth.test ({exc})") from None
+    try:
+        app = App(
+            client=slack.client,
+            signing_secret=signing_secret,
+            process_before_response=False,
+            token_verification_enabled=False,
+        )
     except BoltError as exc:
-        raise AuthError(
-            f"Slack refused SLACK_BOT_TOKEN ({exc}); check the token and that the app is "
-            "installed in the workspace"
-        ) from None
+        raise _bot_token_refused(str(exc)) from None
     register(app, workflow, slack, on_change)
+    register_queue(app, workflow, slack)
     return app
 
 
@@ -84,11 +112,28 @@ class SlackListener:
         try:
             handler.connect()
         except SlackApiError as exc:
-            raise AuthError(
-                f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}); it must be an "
-                "app-level token (xapp-…) with the connections:write scope"
+            code = str(exc.response.get("error", "")) if exc.response is not None else ""
+            if code in TOKEN_REFUSALS or code == "missing_scope":
+                raise AuthError(
+                    f"Slack refused SLACK_APP_TOKEN ({code}); it must be an app-level token "
+                    "(xapp-…) with the connections:write scope"
+                ) from None
+            raise SlackUnavailable(
+                f"Slack did not open a Socket Mode connection ({code or 'no answer'})"
+            ) from None
+        except Exception as exc:  # slack_sdk raises plain errors for malformed or lost answers
+            self._close_quietly(handler)
+            raise SlackUnavailable(
+                f"Slack did not open a Socket Mode connection ({type(exc).__name__})"
             ) from None
         self.socket_handler = handler
+
+    @staticmethod
+    def _close_quietly(handler: SocketModeHandler) -> None:
+        try:
+            handler.close()
+        except Exception:
+            log.debug("a half-open Socket Mode handler did not close", exc_info=True)
 
     @property
     def connected(self) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.app.slack.desk_listeners import register_desk
 from bot.cases import DISMISS_REASONS
 from bot.slack.cards import (
     CASE_BLOCK_PREFIX,
@@ -71,7 +72,7 @@ def case_id_of(action: dict[str, Any]) -> int:
     """The case an action belongs to: from the block id, else the button value."""
     block_id = str(action.get("block_id", ""))
     if block_id.startswith(CASE_BLOCK_PREFIX):
-        return int(block_id[len(CASE_BLOCK_PREFIX) :])
+        return int(block_id[len(CASE_BLOCK_PREFIX) :].split(":")[0])
     return int(action["value"])
 
 
@@ -240,6 +241,9 @@ def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable
         tell(body, result)
 
     register_privacy(app, workflow, slack, tell, refuse_outsider, on_change)
+    register_desk(
+        app, workflow, slack, tell, refuse_outsider, on_change, case_id_of, receipt_of, field
+    )
 
 
 Tell = Callable[[dict[str, Any], ActionResult], None]

@@ -30,6 +30,19 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+TOKEN_REFUSALS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+    }
+)
+"""Slack's answers that mean the token itself is refused: a retry cannot help."""
+
+
 class WebSlack:
     """A ``SlackPort`` over a real WebClient (pointed at Slack or at the emulator)."""
 
@@ -43,6 +56,11 @@ class WebSlack:
         # name Slack no longer knows is forgotten, and an id is checked before a miss in it
         # counts (a renamed channel keeps its id, and a new one may take the old name).
         self._channel_ids: dict[str, str] = {}
+
+    def check_token(self) -> None:
+        """Ask Slack (``auth.test``) whether it takes the bot token; ``SlackError`` if not, with
+        ``code`` in ``TOKEN_REFUSALS`` when the token is refused rather than Slack failing."""
+        self._call(lambda: self.client.auth_test())
 
     def post_message(
         self, channel: str, text: str, blocks: Blocks | None = None, thread_ts: str | None = None
@@ -88,6 +106,14 @@ class WebSlack:
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
         response = self._call(lambda: self.client.views_open(trigger_id=trigger_id, view=view))
         return str(response["view"]["id"])
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        """Show ``view`` as ``user``'s App Home tab (``views.publish``)."""
+        self._call(lambda: self.client.views_publish(user_id=user, view=view))
+
+    def permalink(self, channel: str, ts: str) -> str:
+        response = self._call(lambda: self.client.chat_getPermalink(channel=channel, message_ts=ts))
+        return str(response["permalink"])
 
     def upload_file(
         self, channel: str, filename: str, content: bytes, title: str, comment: str = ""
