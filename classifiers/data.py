@@ -62,6 +62,50 @@ def load_binary_csv(path: Path) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
+@dataclass(frozen=True)
+class EvaluationSet:
+    """A labelled CSV for ``complaintbot evaluate``: complaint labels always; risk-flag truth
+    (one 0/1 column per flag present) and categories only when the file has those columns."""
+
+    texts: list[str]
+    labels: list[int]
+    flags: dict[str, list[int]]
+    categories: list[str] | None
+
+
+def load_evaluation_csv(path: Path) -> EvaluationSet:
+    """``text`` and ``is_complaint``, plus any of the flag columns (``safety``, ``legal``,
+    ``privacy_request``, ``data_exposure``; 0/1) and ``category`` (one of CATEGORIES)."""
+    texts, labels = load_binary_csv(path)
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = list(reader.fieldnames or [])
+        flag_columns = [name for name in RISK_FLAGS if name in fields]
+        flags: dict[str, list[int]] = {name: [] for name in flag_columns}
+        categories: list[str] | None = [] if "category" in fields else None
+        for line, row in enumerate(reader, start=2):
+            for name in flag_columns:
+                flags[name].append(_parse_flag(row[name], name, path, line))
+            if categories is not None:
+                category = (row["category"] or "").strip()
+                if category not in CATEGORIES:
+                    raise TrainingDataError(
+                        f"{path}:{line}: category {category!r} is not one of "
+                        f"{', '.join(CATEGORIES)}"
+                    )
+                categories.append(category)
+    return EvaluationSet(texts, labels, flags, categories)
+
+
+def _parse_flag(value: str, column: str, path: Path, line: int) -> int:
+    text = (value or "").strip().lower()
+    if text in {"1", "true", "yes"}:
+        return 1
+    if text in {"0", "false", "no", ""}:
+        return 0
+    raise TrainingDataError(f"{path}:{line}: {column} must be 0 or 1, got {value!r}")
+
+
 def file_sha256(path: Path) -> str:
     """Fingerprint recorded in meta.json, so a model names the exact data it saw."""
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -6,6 +6,8 @@ Pure Python, no torch: cheap to import and to test.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from classifiers.rules import compile_phrases
 
 CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -129,3 +131,40 @@ def keyword_category(text: str) -> str:
     if best == 0:
         return "other"
     return KEYWORD_CATEGORIES[hits.index(best)]
+
+
+# Category precedence (policy.md: "the more specific wins"), keyed on phrases, applied after
+# the category head: an account takeover, or a post whose phrases raise privacy_request or
+# data_exposure (a data request, a breach), is account_privacy whatever else it is about; a
+# card charged twice is billing_refund, not customer_service.
+PRIVACY_FLAGS = frozenset({"privacy_request", "data_exposure"})
+_TAKEOVER = compile_phrases(
+    [
+        r"hack(?:ed|er|ers)",
+        r"compromised",
+        r"unauthori[sz]ed (?:\w+ ){0,2}(?:log ?ins?|sign[- ]?ins?|access|orders?|purchases?)",
+        r"(?:someone|somebody|a stranger) (?:\w+ ){0,3}(?:logged|got|broke|signed) in(?:to)?",
+        r"(?:taken|took) over (?:my|the) account",
+        r"changed (?:the|my) (?:email|password|e-mail)",
+    ]
+)
+_CHARGED_AGAIN = compile_phrases(
+    [
+        r"charged (?:me )?(?:twice|two times|three times|double)",
+        r"double[- ]?charged",
+        r"overcharged",
+        r"billed (?:me )?twice",
+        r"(?:extra|duplicate|double) charges?",
+    ]
+)
+
+
+def category_with_precedence(category: str, text: str, rule_flag_names: Iterable[str]) -> str:
+    """``category`` (the head's) overridden by policy precedence: account_privacy for a
+    takeover or when the phrase rules raised privacy_request or data_exposure; else
+    billing_refund for a double charge."""
+    if PRIVACY_FLAGS & set(rule_flag_names) or _TAKEOVER.search(text):
+        return "account_privacy"
+    if _CHARGED_AGAIN.search(text):
+        return "billing_refund"
+    return category

@@ -53,3 +53,37 @@ def binary_scores(
         "recall": recall,
         "roc_auc": roc_auc(labels, probabilities),
     }
+
+
+def flag_scores(truth: Sequence[int], raised: Sequence[bool]) -> dict[str, float]:
+    """How one risk flag did: posts that should carry it, posts it was raised on, hits,
+    precision and recall (0.0 when undefined)."""
+    tp = sum(1 for y, r in zip(truth, raised, strict=True) if y and r)
+    fp = sum(1 for y, r in zip(truth, raised, strict=True) if not y and r)
+    fn = sum(1 for y, r in zip(truth, raised, strict=True) if y and not r)
+    precision, recall, f1 = _f1(tp, fp, fn)
+    return {
+        "labelled": tp + fn,
+        "raised": tp + fp,
+        "true_positives": tp,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+    }
+
+
+def category_accuracy(
+    truth: Sequence[str], predicted: Sequence[str], complaints: Sequence[int]
+) -> dict[str, float]:
+    """Category accuracy on every row and on the rows labelled complaints (the target's
+    figure: a non-complaint's category is only a guess at its topic)."""
+    pairs = list(zip(truth, predicted, complaints, strict=True))
+    on_complaints = [(t, p) for t, p, c in pairs if c]
+    return {
+        "n": len(pairs),
+        "accuracy": sum(t == p for t, p, _ in pairs) / len(pairs) if pairs else 0.0,
+        "complaints": len(on_complaints),
+        "accuracy_on_complaints": (
+            sum(t == p for t, p in on_complaints) / len(on_complaints) if on_complaints else 0.0
+        ),
+    }

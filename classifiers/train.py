@@ -40,6 +40,10 @@ class TrainParams:
     seed: int = 13
     delta_rank: int = 32
     category_weight: float = 1.0
+    # Distillation (off at 0): each row with a teacher probability learns
+    # (1 - distill_weight) x hard loss + distill_weight x T^2 x BCE(logit / T, tempered teacher).
+    distill_weight: float = 0.0
+    distill_temperature: float = 1.0
 
 
 def seed_everything(seed: int) -> None:
@@ -121,13 +125,15 @@ def fit(
     progress: Callable[[str], None] | None = None,
     categories: Sequence[int] = (),
     steps: Callable[[int, int], None] | None = None,
+    soft_labels: Sequence[float] = (),
 ) -> TrainedModel:
     """Fine-tune every weight of the (truncated) encoder's layers and a fresh head; seeded.
     The token embeddings stay frozen: they hold half the parameters and, left as they are,
     need not be shipped. With ``category_weight`` > 0, rows with a category index in
     ``categories`` (-1: none) also train a throw-away category head, so the sentence vector
     keeps what a post is about (the shipped category head is fit on it afterwards).
-    ``steps`` is told (steps done, steps in all) after each optimizer step."""
+    ``steps`` is told (steps done, steps in all) after each optimizer step. ``soft_labels``:
+    a teacher's complaint probability per row (NaN: none), used when ``distill_weight`` > 0."""
     from transformers import AutoTokenizer
 
     started = time.perf_counter()
@@ -152,6 +158,9 @@ def fit(
     if categories and len(categories) != len(texts):
         raise ValueError(f"{len(categories)} category indices for {len(texts)} texts")
     topics = torch.tensor(list(categories) or [-1] * len(texts))
+    if soft_labels and len(soft_labels) != len(texts):
+        raise ValueError(f"{len(soft_labels)} soft labels for {len(texts)} texts")
+    soft = torch.tensor([float(p) for p in soft_labels]) if soft_labels else None
     topic_head = nn.Linear(hidden_size(encoder), len(CATEGORIES))
     topic_loss = nn.CrossEntropyLoss(ignore_index=-1)
     heads = [*net.head.parameters(), *topic_head.parameters()]
@@ -183,7 +192,11 @@ def fit(
             ]
             ids, mask = pad_batch(rows, range(len(rows)))
             pooled = net.dropout(net.pooled(ids, mask))
-            loss = loss_fn(net.head(pooled).squeeze(-1), y[batch])
+            logits = net.head(pooled).squeeze(-1)
+            if soft is not None and params.distill_weight > 0:
+                loss = distilled_loss(logits, y[batch], soft[batch], pos_weight, params)
+            else:
+                loss = loss_fn(logits, y[batch])
             if params.category_weight > 0 and bool((topics[batch] >= 0).any()):
                 loss = loss + params.category_weight * topic_loss(topic_head(pooled), topics[batch])
             optimizer.zero_grad()
@@ -201,6 +214,31 @@ def fit(
             )
     net.eval()
     return TrainedModel(net, params, base_model, time.perf_counter() - started)
+
+
+def distilled_loss(
+    logits: torch.Tensor,
+    hard: torch.Tensor,
+    teacher: torch.Tensor,
+    pos_weight: float,
+    params: TrainParams,
+) -> torch.Tensor:
+    """Mean over the batch of each row's hard loss (class-weighted, as without a teacher),
+    mixed with the tempered teacher's loss on the rows that have one (not NaN)."""
+    rows = nn.functional.binary_cross_entropy_with_logits(
+        logits, hard, pos_weight=torch.tensor(pos_weight), reduction="none"
+    )
+    has = ~torch.isnan(teacher)
+    if bool(has.any()):
+        t = params.distill_temperature
+        target = torch.sigmoid(torch.logit(teacher[has].clamp(1e-4, 1 - 1e-4)) / t)
+        kd = nn.functional.binary_cross_entropy_with_logits(
+            logits[has] / t, target, reduction="none"
+        )
+        mixed = rows.clone()
+        mixed[has] = (1 - params.distill_weight) * rows[has] + params.distill_weight * kd * t * t
+        rows = mixed
+    return rows.mean()
 
 
 def params_dict(params: TrainParams) -> dict[str, object]:

@@ -5,6 +5,7 @@ Pure Python, no torch: cheap to import and to test.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 from bot.models import RISK_FLAGS, RiskFlag
@@ -15,12 +16,67 @@ from bot.models import RISK_FLAGS, RiskFlag
 FLAG_THRESHOLD = 0.5
 FLAG_ALARM_BUDGET = 0.01
 
+# A flag raised by the model alone (no trigger phrase) makes a case P1 (safety, legal,
+# data_exposure) or opens a privacy request, so it must be right most of the time it fires.
+# Its score must also reach the lowest score above which the model alone kept this precision
+# on training data only: out-of-fold scores of the labelled ``train`` posts plus the training
+# file's tweets (bench/flag_thresholds.py; never the held-back posts). P1 flags keep the
+# precision target of issue 21; a privacy request (P2) only needs to be right more often
+# than not. A flag whose model never reached its precision with MIN_MODEL_HITS posts has no
+# model backstop at all (infinity): its phrases alone raise it.
+MODEL_PRECISION = {"safety": 0.85, "legal": 0.85, "data_exposure": 0.85, "privacy_request": 0.5}
+MIN_MODEL_HITS = 3
+NO_BACKSTOP = math.inf
+# Measured for the shipped heads (data/classifier, 815 train posts + 2,750 tweets); an artefact
+# that records its own ``flag_precision_floors`` in meta.json uses those instead.
+MODEL_ONLY_FLOORS: dict[str, float] = {
+    "safety": 0.9305,
+    "legal": NO_BACKSTOP,
+    "privacy_request": 0.8548,
+    "data_exposure": 0.8885,
+}
+
 
 def flag_thresholds(meta: Mapping[str, object], names: Iterable[str]) -> dict[str, float]:
-    """Each flag's score threshold from the artefact's meta.json (FLAG_THRESHOLD if absent)."""
+    """Each flag's model-only score threshold: the artefact's alarm-budget threshold
+    (meta.json ``flag_thresholds``, FLAG_THRESHOLD if absent), raised to its precision floor
+    (meta.json ``flag_precision_floors``, else MODEL_ONLY_FLOORS)."""
     shipped = meta.get("flag_thresholds")
     thresholds = shipped if isinstance(shipped, dict) else {}
-    return {name: float(thresholds.get(name, FLAG_THRESHOLD)) for name in names}
+    recorded = meta.get("flag_precision_floors")
+    floors = recorded if isinstance(recorded, dict) else MODEL_ONLY_FLOORS
+    return {
+        name: max(
+            float(thresholds.get(name, FLAG_THRESHOLD)),
+            float(floors.get(name, FLAG_THRESHOLD)),
+        )
+        for name in names
+    }
+
+
+def precision_floor(
+    scores: Iterable[float], labels: Iterable[int], precision: float, min_hits: int
+) -> float:
+    """Lowest score t such that, for every cut-off from t up, the posts scoring at or above
+    it are at least ``precision`` positive, and at least ``min_hits`` posts reach t;
+    NO_BACKSTOP when there is none."""
+    ranked = sorted(zip(scores, labels, strict=True), key=lambda pair: -pair[0])
+    floor = NO_BACKSTOP
+    hits = positives = 0
+    i = 0
+    while i < len(ranked):
+        # Tied scores are one cut-off.
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            positives += 1 if ranked[j][1] else 0
+            j += 1
+        hits = j
+        if positives / hits < precision:
+            break
+        if hits >= min_hits:
+            floor = ranked[i][0]
+        i = j
+    return floor
 
 
 def merge_flags(

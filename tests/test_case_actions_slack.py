@@ -210,3 +210,22 @@ def test_the_daemon_closes_a_quiet_resolved_case_and_a_follow_up_reopens_it(
     daemon.run_cycle()
     assert [c.id for c in daemon.workflow.book.cases()] == [case.id]
     assert daemon.workflow.book.get(case.id).status == "new"
+
+
+@pytest.mark.parametrize("action_id", ["dismiss", "pause"])
+def test_a_form_slack_will_not_open_tells_the_person_to_click_again(
+    loop: Loop, action_id: str
+) -> None:
+    """A trigger that expired (a click handled late, or delivered again) or a Slack error on
+    views.open: the click is acked, nothing changes, the person is told, and Bolt's log has
+    no failed request."""
+    case_id, card = loop.post_and_card("@acme my parcel is lost")
+    loop.emu.slack.fault("/api/views.open", status=500)
+    click(loop, card, action_id)
+    told = wait_for(
+        lambda: [m for m in loop.emu.slack.messages() if m["ephemeral_to"] == APPROVER]
+    )
+    assert "Slack did not open the form" in told[-1]["text"]
+    assert "please click again" in told[-1]["text"]
+    assert loop.flow.book.get(case_id).status == "new"
+    assert not loop.flow.book.get(case_id).is_paused

@@ -124,8 +124,9 @@ def test_category_accuracy_on_heldout_posts_meets_the_target(classifier: object)
 def test_heldout_safety_and_legal_posts_are_flagged(classifier: object, flag: str) -> None:
     # Every held-back safety and legal post is caught, but the rules have been widened for
     # the misses of earlier rounds: on the last blind batch (10) recall was safety 34/35 and
-    # legal 36/36 before that (batch 9: 22/25, 24/26). See docs/model-card.md before reading
-    # this as 100 %.
+    # legal 36/36 before that (batch 9: 22/25, 24/26). Since issue 21 the phrases alone
+    # catch them (rules v9 took over the four only the old model backstop caught, which now
+    # needs a high score). See docs/model-card.md before reading this as 100 %.
     posts = [p for p in load_labelled_posts(split="heldout") if flag in p.flags]
     assert len(posts) >= 70
     results = classifier.classify([p.text for p in posts])  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ from classifiers.errors import TrainingDataError
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.models import Classification
-    from classifiers.data import StaffLabel
+    from classifiers.data import EvaluationSet, StaffLabel
     from classifiers.model import TransformerClassifier
     from classifiers.runtime import OnnxClassifier
 
@@ -146,26 +146,68 @@ def _classify_file(config: Config, input_path: Path, output_path: Path | None) -
     "data_path",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV with 'text' and 'is_complaint' (0/1) columns.",
+    help="CSV with 'text' and 'is_complaint' (0/1) columns; optional 0/1 flag columns "
+    "(safety, legal, privacy_request, data_exposure) and a 'category' column add per-flag "
+    "precision/recall and category accuracy.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def evaluate_command(config_path: Path | None, data_path: Path, as_json: bool) -> None:
     """Score the shipped classifier on a labelled CSV."""
-    from classifiers.data import load_binary_csv
+    from classifiers.data import load_evaluation_csv
     from classifiers.metrics import binary_scores
 
     with reported_errors():
         config = _config(config_path)
-        texts, labels = load_binary_csv(data_path)
+        data = load_evaluation_csv(data_path)
         classifier = _classifier(config)
-        with progress.bar("scoring", " posts", progress.wanted(as_json), len(texts)) as shown:
-            probabilities = classifier.probabilities(texts, progress=shown)
-        scores = binary_scores(labels, probabilities, config.classifier.threshold)
+        show = progress.wanted(as_json)
+        with progress.bar("scoring", " posts", show, len(data.texts)) as shown:
+            if data.flags or data.categories is not None:
+                results = _classify_all(classifier, data.texts, shown)
+                probabilities = [r.complaint_probability for r in results]
+            else:
+                results = []
+                probabilities = classifier.probabilities(data.texts, progress=shown)
+        scores: dict[str, Any] = dict(
+            binary_scores(data.labels, probabilities, config.classifier.threshold)
+        )
+        scores.update(_flag_and_category_scores(data, results))
     if as_json:
         click.echo(json.dumps(scores))
         return
     for key, value in scores.items():
-        click.echo(f"{key:>13}: {value}" if key == "n" else f"{key:>13}: {value:.4f}")
+        if isinstance(value, dict):
+            parts = (f"{k} {v}" if isinstance(v, int) else f"{k} {v:.4f}" for k, v in value.items())
+            click.echo(f"{key:>20}: " + ", ".join(parts))
+        else:
+            click.echo(f"{key:>20}: {value}" if key == "n" else f"{key:>20}: {value:.4f}")
+
+
+_EVALUATE_CHUNK = 512
+
+
+def _classify_all(
+    classifier: OnnxClassifier | TransformerClassifier, texts: list[str], shown: progress.Bar
+) -> list[Classification]:
+    """Full verdicts (flags and category too), in chunks so the bar moves."""
+    results: list[Classification] = []
+    for start in range(0, len(texts), _EVALUATE_CHUNK):
+        results.extend(classifier.classify(texts[start : start + _EVALUATE_CHUNK]))
+        shown(len(results), len(texts))
+    return results
+
+
+def _flag_and_category_scores(data: EvaluationSet, results: list[Classification]) -> dict[str, Any]:
+    """``flag_<name>`` per flag column and ``category`` when the CSV has one."""
+    from classifiers.metrics import category_accuracy, flag_scores
+
+    out: dict[str, Any] = {}
+    for name, truth in data.flags.items():
+        out[f"flag_{name}"] = flag_scores(truth, [name in r.flag_names for r in results])
+    if data.categories is not None:
+        predicted = [r.category for r in results]
+        out["category"] = category_accuracy(data.categories, predicted, data.labels)
+    return out
 
 
 def _default_training_csv() -> Path:

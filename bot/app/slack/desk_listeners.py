@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.app.slack.forms import open_form
 from bot.slack.desk import (
     CHANGE_BLOCK,
     CHANGE_INPUT,
@@ -76,7 +77,7 @@ def register_desk(
             if refusal:
                 tell(body, ActionResult(False, refusal))
                 return
-            slack.open_view(body["trigger_id"], modals[name](case_id))
+            open_form(slack, body, modals[name](case_id))
 
         return open_modal
 

@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.app.slack.desk_listeners import register_desk
+from bot.app.slack.forms import open_form
 from bot.cases import DISMISS_REASONS
 from bot.slack.cards import (
     CASE_BLOCK_PREFIX,
@@ -142,7 +143,7 @@ def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable
         if refuse_outsider(body):
             return
         case = workflow.book.get(case_id_of(action))
-        slack.open_view(body["trigger_id"], edit_modal(case))
+        open_form(slack, body, edit_modal(case))
 
     @app.view(EDIT_MODAL)
     def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -195,7 +196,7 @@ def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable
         ack()
         if refuse_outsider(body):
             return
-        slack.open_view(body["trigger_id"], dismiss_modal(case_id))
+        open_form(slack, body, dismiss_modal(case_id))
 
     @app.view(DISMISS_MODAL)
     def dismiss_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -217,7 +218,7 @@ def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable
         ack()
         if refuse_outsider(body):
             return
-        slack.open_view(body["trigger_id"], resolve_modal(case_id_of(action)))
+        open_form(slack, body, resolve_modal(case_id_of(action)))
 
     @app.view(RESOLVE_MODAL)
     def resolve_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -293,7 +294,7 @@ def register_privacy(
         request = desk.book.get(request_id_of(action))
         policy = workflow.config.policy
         view = extend_modal(request, policy.timezone, policy.privacy.extension_days)
-        slack.open_view(body["trigger_id"], view)
+        open_form(slack, body, view)
 
     @app.view(EXTEND_MODAL)
     def extend_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -315,7 +316,7 @@ def register_privacy(
         ack()
         if refuse_outsider(body):
             return
-        slack.open_view(body["trigger_id"], complete_modal(desk.book.get(request_id_of(action))))
+        open_form(slack, body, complete_modal(desk.book.get(request_id_of(action))))
 
     @app.view(COMPLETE_MODAL)
     def complete_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
