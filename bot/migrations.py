@@ -383,3 +383,42 @@ def create_digest_schema(db: sqlite_utils.Database) -> None:
         "CREATE INDEX IF NOT EXISTS idx_cases_repeat_opened_at"
         " ON cases (opened_at, platform, author_id) WHERE repeat_complainer = 1"
     )
+
+
+@migrations(name="0012_incidents")
+def _incidents(db: sqlite_utils.Database) -> None:
+    """Incidents (bot/incidents/): one row per burst of similar complaints, the link of each
+    case to its incident (written by the case book, bot/cases/incidents.py), and each recent
+    complaint's sentence vector and key terms, which the grouping compares new ones against
+    (one indexed range per category)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS incidents (id INTEGER PRIMARY KEY, category TEXT NOT NULL,"
+        " status TEXT NOT NULL, terms TEXT NOT NULL, centroid BLOB NOT NULL, size INTEGER"
+        " NOT NULL DEFAULT 0, opened_at TEXT NOT NULL, first_seen_at TEXT NOT NULL,"
+        " last_seen_at TEXT NOT NULL, draft_template TEXT, approved_by TEXT, approved_at TEXT,"
+        " first_response_at TEXT, resolved_by TEXT, resolved_at TEXT, slack_channel TEXT,"
+        " slack_ts TEXT, card_permalink TEXT, version INTEGER NOT NULL DEFAULT 0,"
+        " card_queued INTEGER)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_incidents_open"
+        " ON incidents (category, status, last_seen_at)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS idx_incidents_opened ON incidents (opened_at)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS incident_cases (case_id INTEGER PRIMARY KEY,"
+        " incident_id INTEGER NOT NULL, role TEXT NOT NULL, joined_at TEXT NOT NULL,"
+        " carded INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_incident_cases_incident ON incident_cases (incident_id)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS complaint_vectors (case_id INTEGER PRIMARY KEY,"
+        " category TEXT NOT NULL, seen_at TEXT NOT NULL, vector BLOB NOT NULL,"
+        " terms TEXT NOT NULL, risky INTEGER NOT NULL DEFAULT 0, incident_id INTEGER)"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS idx_complaint_vectors_recent"
+        " ON complaint_vectors (category, seen_at)"
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 PLATFORMS = ("x", "reddit", "file")
 RISK_FLAGS = ("safety", "legal", "privacy_request", "data_exposure")
@@ -67,3 +67,11 @@ class Classifier(Protocol):
     """What the core needs from a classifier: a batch of texts in, verdicts out."""
 
     def classify(self, texts: Sequence[str]) -> list[Classification]: ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """The classifier's own sentence representation (no second model): one mean-pooled,
+    L2-normalised vector per text, which the incident grouping compares (bot/incidents)."""
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...

@@ -88,14 +88,22 @@ class Outbox:
         return self.store.db
 
     def enqueue(
-        self, kind: str, key: str, payload: Mapping[str, Any], case_id: int | None = None
+        self,
+        kind: str,
+        key: str,
+        payload: Mapping[str, Any],
+        case_id: int | None = None,
+        not_before: datetime | None = None,
     ) -> tuple[int, bool]:
-        """Queue an effect; return its row id and False if the same key was already queued."""
+        """Queue an effect; return its row id and False if the same key was already queued.
+        ``not_before``: not due until then (bulk replies spaced at the platform's pace)."""
+        now = iso(self.clock.now())
+        due = iso(not_before) if not_before is not None else now
         cursor = self.db.execute(
             "INSERT INTO outbox (idempotency_key, kind, case_id, payload, status, attempts,"
             " next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"
             " ON CONFLICT (idempotency_key) DO NOTHING",
-            [key, kind, case_id, json.dumps(payload), iso(self.clock.now()), iso(self.clock.now())],
+            [key, kind, case_id, json.dumps(payload), due, now],
         )
         if cursor.rowcount == 1:
             return int(cursor.lastrowid or 0), True
@@ -238,6 +246,19 @@ class Outbox:
                 [iso(self.clock.now()), reason, case_id, *kinds],
             ).rowcount
         return cancelled
+
+    def withdraw(self, case_ids: Collection[int], kinds: Collection[str], reason: str) -> int:
+        """Mark the waiting rows of ``kinds`` for these cases done unsent (a card no longer
+        wanted: its case joined an incident before the card went out). Not a failure."""
+        withdrawn = 0
+        kind_list = ", ".join("?" * len(kinds))
+        for case_id in sorted(case_ids):
+            withdrawn += self.db.execute(
+                "UPDATE outbox SET status = 'done', done_at = ?, result = ?"
+                f" WHERE case_id = ? AND kind IN ({kind_list}) AND status = 'pending'",
+                [iso(self.clock.now()), json.dumps({"withdrawn": reason}), case_id, *kinds],
+            ).rowcount
+        return withdrawn
 
     def give_up(self, delivery: Delivery, error: str) -> None:
         self.db.execute(

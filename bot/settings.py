@@ -363,6 +363,22 @@ class DigestSettings:
 
 
 @dataclass(frozen=True)
+class IncidentSettings:
+    """Grouping a burst of complaints about one outage into one incident (docs/incidents.md)."""
+
+    enabled: bool = setting(True, "group bursts of similar complaints into incidents")
+    window_minutes: int = setting(
+        120, "minutes within which similar complaints are grouped", check=checks.positive
+    )
+    similarity: float = setting(
+        0.7, "cosine similarity (0-1) a complaint needs to join a group", check=checks.fraction
+    )
+    min_cases: int = setting(
+        5, "similar complaints that open an incident", check=checks.between(2, 1000)
+    )
+
+
+@dataclass(frozen=True)
 class DaemonSettings:
     log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR", check=checks.log_level)
     health_port: int = setting(
@@ -420,6 +436,7 @@ class Config:
     classifier: ClassifierSettings = subsection(ClassifierSettings)
     policy: PolicySettings = subsection(PolicySettings)
     digest: DigestSettings = subsection(DigestSettings)
+    incidents: IncidentSettings = subsection(IncidentSettings)
     daemon: DaemonSettings = subsection(DaemonSettings)
 
     def enabled_platforms(self) -> list[str]:

@@ -30,7 +30,8 @@ from bot.errors import (
     PrivacyRequestError,
     TransientError,
 )
-from bot.models import Classification, Mention
+from bot.incidents import IncidentDesk
+from bot.models import Classification, Embedder, Mention
 from bot.outbox import Delivery, Handler, Outbox, OutboxWorker
 from bot.privacy.desk import PrivacyDesk
 from bot.redact import escape_mrkdwn, mask_personal_data, shorten_masked
@@ -67,6 +68,7 @@ class Workflow:
         connectors: Mapping[str, Connector],
         group_members: Callable[[str], list[str]] | None = None,
         reply_rules: Mapping[str, ReplyRule] | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -106,6 +108,21 @@ class Workflow:
             self._alert,
             self._redraft,
         )
+        # Incidents group bursts by the classifier's sentence vectors: off without them.
+        self.incidents = (
+            IncidentDesk(
+                config,
+                store,
+                self.book,
+                self.outbox,
+                embedder,
+                self.approvals,
+                self._guarded,
+                self._update_card,
+            )
+            if embedder is not None and config.incidents.enabled
+            else None
+        )
 
     # ---------------------------------------------------------------- opening
 
@@ -133,7 +150,13 @@ class Workflow:
             case = self.book.get(outcome.case_id)
             if outcome.opened:
                 self.book.set_draft(case.id, self._draft(case))
-                self.outbox.enqueue("slack_card", f"card:{case.id}", {}, case.id)
+                absorbed = (
+                    self.incidents is not None
+                    and verdict.is_complaint
+                    and self.incidents.take_in(case, stored.post)
+                )
+                if not absorbed:  # a member of an incident is answered from its card
+                    self.outbox.enqueue("slack_card", f"card:{case.id}", {}, case.id)
                 if case.flags:
                     self._alert(case, "risk", self._risk_alert_text(case))
             else:
@@ -335,9 +358,10 @@ class Workflow:
             with self.store.transaction():
                 if self.book.mark_warned(alert.case_id, alert.window):
                     what = "first response" if alert.window == "ack" else "resolution"
+                    subject = self._sla_subject(alert.case_id)
                     self.outbox.enqueue(
                         "slack_thread",
-                        f"sla-warning:{alert.case_id}:{alert.window}",
+                        f"sla-warning:{subject}:{alert.window}",
                         {
                             "text": f":hourglass: 75% of the {what} window has passed; "
                             f"due {self._local(alert.due_at)}."
@@ -351,14 +375,24 @@ class Workflow:
                     case = self.book.get(alert.case_id)
                     what = "first response" if alert.window == "ack" else "resolution"
                     reason = f"{what} deadline {self._local(alert.due_at)} breached"
-                    self._alert(
-                        case,
-                        f"breach-{alert.window}",
-                        self._escalation_text(case, case.escalation_level, reason),
+                    subject = self._sla_subject(alert.case_id)
+                    self.outbox.enqueue(
+                        "slack_alert",
+                        f"alert:{subject}:breach-{alert.window}",
+                        {"text": self._escalation_text(case, case.escalation_level, reason)},
+                        case.id,
                     )
                     self._update_card(alert.case_id, f"breach-{alert.window}")
                     counts["breaches"] += 1
         return counts
+
+    def _sla_subject(self, case_id: int) -> str:
+        """What an SLA note is about: the case, or for a member of an incident (whose SLA is
+        the incident's) the incident, so its members' alike deadlines give one note."""
+        link = self.book.incident_link(case_id) if self.incidents is not None else None
+        if link is not None and link.role == "member" and not link.carded:
+            return f"incident-{link.incident_id}"
+        return str(case_id)
 
     def _local(self, instant: datetime) -> str:
         return local_label(instant, self.config.policy.timezone)

@@ -39,7 +39,7 @@ log = logging.getLogger("complaintbot.classifier")
 
 # Bump when the builder writes a different graph for the same artefact (smoothing, opset,
 # quantization): every existing cache folder then reads as stale and is rebuilt.
-CACHE_FORMAT = "complaintbot-graph/1"
+CACHE_FORMAT = "complaintbot-graph/2"  # 2: the graph also outputs the sentence vector
 GRAPH_FILE = "graph.int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "manifest.json"
@@ -163,6 +163,7 @@ def build(settings: ClassifierSettings, root: Path, digest: str) -> CachedGraph:
     try:
         model = TransformerClassifier(settings, quantized=False)
         model.export_int8(work, GRAPH_FILE)
+        expose_sentence_vector(work / GRAPH_FILE)
         model.save_tokenizer(work / TOKENIZER_FILE)
         manifest = {
             "format": CACHE_FORMAT,
@@ -186,6 +187,52 @@ def build(settings: ClassifierSettings, root: Path, digest: str) -> CachedGraph:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return find(settings, root, digest)
+
+
+def expose_sentence_vector(graph: Path) -> None:
+    """Make the graph also output the mean-pooled middle-layer states as ``sentence_vector``
+    (the incidents' sentence representation): the tensor is computed anyway, for the
+    category head, so classify costs the same. Found by its shape in the exported graph:
+    the other mean (Div by the same token count) than the one the complaint head reads, or
+    that one when the model has a single layer."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from classifiers.runtime import SENTENCE
+
+    model = onnx.load(str(graph))
+    made_by = {out: node for node in model.graph.node for out in node.output}
+    head = next(
+        (
+            node
+            for node in model.graph.node
+            if node.op_type in ("MatMulInteger", "MatMul", "Gemm")
+            and any(name.startswith("net.head.weight") for name in node.input)
+        ),
+        None,
+    )
+    if head is None:
+        log.warning(
+            "the graph has no complaint head to find the sentence vector by; incidents are off"
+        )
+        return
+    last = head.input[0]
+    if made_by[last].op_type == "DynamicQuantizeLinear":
+        last = made_by[last].input[0]
+    count = made_by[last].input[1]
+    middle = next(
+        (
+            node.output[0]
+            for node in model.graph.node
+            if node.op_type == "Div" and node.input[1] == count and node.output[0] != last
+        ),
+        last,  # a one-layer model: its middle layer is its last, one mean in the graph
+    )
+    model.graph.node.append(helper.make_node("Identity", [middle], [SENTENCE], name="/sentence"))
+    model.graph.output.append(
+        helper.make_tensor_value_info(SENTENCE, TensorProto.FLOAT, ["batch", None])
+    )
+    onnx.save(model, str(graph))
 
 
 def _discard(folder: Path) -> None:

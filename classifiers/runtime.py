@@ -31,6 +31,12 @@ Progress = Callable[[int, int], None]
 
 INPUTS = ("input_ids", "attention_mask", "keyword_hits")
 OUTPUTS = ("complaint_logit", "category_logits", "flag_logits")
+# The mean-pooled middle-layer states (what a post is about; the last layer is tuned to
+# whether it complains), exposed by ``classifiers.cache`` when it builds the graph.
+SENTENCE = "sentence_vector"
+# Vectors kept from the last classify calls (float32, 1.5 KB each), so ``embed`` right
+# after costs no graph run: two of the daemon's classify chunks.
+KEPT_VECTORS = 1024
 
 # onnxruntime's own threads for one graph call. Two, for the two cores this runs on: the
 # tokenizer and the rules thread mostly run while onnxruntime waits for or hands off work.
@@ -115,6 +121,11 @@ class OnnxClassifier:
         self.flag_names: tuple[str, ...] = tuple(self.meta.get("flag_names", RISK_FLAGS))
         self.flag_thresholds = flag_thresholds(self.meta, self.flag_names)
         self._rules = ThreadPoolExecutor(1, thread_name_prefix="complaintbot-rules")
+        self.outputs = [*OUTPUTS, SENTENCE] if SENTENCE in self._output_names() else list(OUTPUTS)
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def _output_names(self) -> set[str]:
+        return {node.name for node in self.session.get_outputs()}
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Normalised, truncated, unpadded token ids."""
@@ -141,9 +152,11 @@ class OnnxClassifier:
                 "attention_mask": mask,
                 "keyword_hits": counts[indices],
             }
-            logit, category_logits, flag_logits = self.session.run(
-                list(OUTPUTS), {k: v for k, v in feeds.items() if k in self.inputs}
+            logit, category_logits, flag_logits, *sentence = self.session.run(
+                self.outputs, {k: v for k, v in feeds.items() if k in self.inputs}
             )
+            if sentence:
+                self._keep(texts, indices, sentence[0])
             chances = sigmoid(logit).tolist()
             best = (
                 category_logits.argmax(axis=-1).tolist()
@@ -159,6 +172,36 @@ class OnnxClassifier:
             if progress is not None:
                 progress(done, len(texts))
         return probs, cats, flag_scores
+
+    def _keep(self, texts: Sequence[str], indices: list[int], vectors: np.ndarray) -> None:
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+        if len(self._vectors) + len(indices) > KEPT_VECTORS:
+            self._vectors.clear()
+        for row, i in enumerate(indices):
+            self._vectors[texts[i]] = unit[row]
+
+    @property
+    def embedder(self) -> OnnxClassifier | None:
+        """This, as a ``bot.models.Embedder``, when its graph outputs the sentence vector."""
+        return self if SENTENCE in self.outputs else None
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Implements ``bot.models.Embedder``: the mean-pooled, L2-normalised sentence vector
+        of each text, from the same graph (kept from ``classify``, else one graph run)."""
+        if SENTENCE not in self.outputs:
+            raise RuntimeError("this graph has no sentence_vector output; rebuild its cache")
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            self._scores(missing)
+        return [self._vector(t).tolist() for t in texts]
+
+    def _vector(self, text: str) -> np.ndarray:
+        kept = self._vectors.get(text)
+        if kept is None:  # dropped between the run and the read (the keep was full)
+            self._scores([text])
+            kept = self._vectors[text]
+        return kept
 
     def flags(self, text: str, scores: dict[str, float]) -> tuple[RiskFlag, ...]:
         """Rule flags (reason: the phrases) plus model flags no rule caught (reason: the score)."""

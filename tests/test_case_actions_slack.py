@@ -222,9 +222,7 @@ def test_a_form_slack_will_not_open_tells_the_person_to_click_again(
     case_id, card = loop.post_and_card("@acme my parcel is lost")
     loop.emu.slack.fault("/api/views.open", status=500)
     click(loop, card, action_id)
-    told = wait_for(
-        lambda: [m for m in loop.emu.slack.messages() if m["ephemeral_to"] == APPROVER]
-    )
+    told = wait_for(lambda: [m for m in loop.emu.slack.messages() if m["ephemeral_to"] == APPROVER])
     assert "Slack did not open the form" in told[-1]["text"]
     assert "please click again" in told[-1]["text"]
     assert loop.flow.book.get(case_id).status == "new"

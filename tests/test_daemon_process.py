@@ -118,6 +118,8 @@ api_base_url = "{emu.slack_api_url}"
 approvers = ["{APPROVER}"]
 [classifier]
 model_dir = "{REPO / "data" / "classifier"}"
+[incidents]
+enabled = false  # per-case approvals here; test_incidents_process.py kills an incident's
 [daemon]
 health_port = {health}
 outbox_interval_seconds = 1

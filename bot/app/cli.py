@@ -42,6 +42,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "bot.app.retention_cli:retention_group",
         "Erase what the retention schedule says is due.",
     ),
+    "incidents": ("bot.app.incidents_cli:incidents_group", "List incidents, or show one."),
     "audit": ("bot.app.privacy_cli:audit_group", "Check the tamper-evident audit trail."),
     "policy": (
         "bot.app.policy_cli:policy_group",

@@ -26,10 +26,11 @@ from bot.errors import ComplaintbotError, ConfigError
 from bot.health import HealthServer, Metrics
 from bot.ingest import Ingestor
 from bot.locks import DaemonLock
-from bot.models import Classification, Classifier
+from bot.models import Classification, Classifier, Embedder
 from bot.outbox import DeliveryLock
 from bot.privacy.retention import Retention
 from bot.slack.delivery import CHANNEL_KEYS, SETUP_ERRORS, SlackDelivery
+from bot.slack.incident_delivery import IncidentDelivery
 from bot.slack.redaction import REDACTION_KINDS
 from bot.store import Store
 from bot.workflow import Workflow
@@ -39,6 +40,13 @@ log = logging.getLogger("complaintbot.daemon")
 CLASSIFY_CHUNK = 512
 STOP_GRACE_SECONDS = 5.0
 SLACK_RETRY_SECONDS = 30
+
+
+def embedder_of(classifier: Classifier) -> Embedder | None:
+    """The classifier's own sentence vectors, if it offers them (the int8 runtime does; the
+    registry-following classifier offers its running model's)."""
+    offered = getattr(classifier, "embedder", classifier)
+    return offered if isinstance(offered, Embedder) else None
 
 
 class Daemon:
@@ -52,6 +60,7 @@ class Daemon:
         *,
         clock: Clock | None = None,
         slack: WebSlack | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
         self.config = config
         self.secrets = secrets
@@ -71,6 +80,8 @@ class Daemon:
             self.connectors,
             slack.group_members if slack is not None else None,
             reply_rules=REPLY_RULES,
+            # The classifier's own sentence vectors group incidents (no second model).
+            embedder=embedder or embedder_of(classifier),
         )
         slack_handlers: dict[str, Any] = {}
         lanes: dict[str, str] = {}
@@ -79,6 +90,10 @@ class Daemon:
             redaction = build_redaction(config, self.store, self.clock, slack)
             slack_handlers = {**delivery.handlers(), **redaction.handlers()}
             lanes = {**delivery.lanes(), **redaction.lanes()}
+            if self.workflow.incidents is not None:
+                incidents = IncidentDelivery(self.workflow.incidents, delivery)
+                slack_handlers.update(incidents.handlers())
+                lanes.update(incidents.lanes())
         self.worker = self.workflow.outbox_worker(slack_handlers, self._deliver_reply, lanes)
         self.ingestor = Ingestor(self.store, self.clock)
         self.metrics = Metrics()

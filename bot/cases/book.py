@@ -17,6 +17,7 @@ from typing import Any
 
 from bot import audit
 from bot.cases.desk import CLRA_DEMAND, REOPENABLE, DeskRecords
+from bot.cases.incidents import IncidentLinks
 from bot.cases.replies import ReplyRecords
 from bot.cases.sla import SYSTEM, SlaMarks
 from bot.clock import Clock, iso
@@ -50,7 +51,7 @@ class CaseOutcome:
     opened: bool
 
 
-class CaseBook(ReplyRecords, SlaMarks, DeskRecords):
+class CaseBook(ReplyRecords, SlaMarks, DeskRecords, IncidentLinks):
     """Cases in the store, the policy that shapes them, and the clock that times them."""
 
     def __init__(self, store: Store, policy: PolicySettings, clock: Clock) -> None:

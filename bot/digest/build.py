@@ -11,6 +11,7 @@ from bot.digest import sections
 from bot.digest.numbers import week_numbers
 from bot.digest.reminders import due_reminders
 from bot.digest.weeks import Week
+from bot.incidents.report import incidents_between
 from bot.learning.retrain import last_retrain
 from bot.store import Store
 
@@ -42,6 +43,7 @@ def build_digest(store: Store, config: Config, week: Week, now: datetime) -> dic
         **current,
         "worst_breaches": sections.worst_breaches(db, start, end, iso(now)),
         "escalated_cases": sections.escalated_cases(db, start, end),
+        "incidents": incidents_between(db, start, end),
         "backlog": sections.backlog(db, as_of),
         "themes": sections.themes(
             db, start, end, current["by_category"], previous[0]["by_category"]

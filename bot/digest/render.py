@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 
 from bot.digest import fmt
+from bot.incidents.report import incident_line
 from bot.learning.retrain import retrain_summary
 
 FORMATS = ("text", "md", "html", "json")
@@ -124,6 +125,7 @@ def _lines(digest: dict[str, Any], style: _Style) -> list[str]:
     out.append(f"{style.bullet}Open backlog: {fmt.backlog_line(digest['backlog'])}")
     out += _listing(style, "Worst missed deadlines", digest["worst_breaches"], fmt.breach_line)
     out += _listing(style, "Escalated cases", digest["escalated_cases"], fmt.escalation_line)
+    out += _listing(style, "Incidents", digest.get("incidents", []), incident_line)
     out.append(style.heading("Top themes"))
     if not digest["themes"]:
         out.append(f"{style.bullet}none this week")
@@ -224,6 +226,7 @@ def render_html(digest: dict[str, Any], chart: bytes | None) -> str:
     )
     body.append(_html_list("Worst missed deadlines", digest["worst_breaches"], fmt.breach_line))
     body.append(_html_list("Escalated cases", digest["escalated_cases"], fmt.escalation_line))
+    body.append(_html_list("Incidents", digest.get("incidents", []), incident_line))
     themes = (
         "".join(
             f"<li>{e(fmt.theme_line(t))}"

@@ -29,6 +29,7 @@ from bot.digest.store import (
     record_step,
 )
 from bot.digest.weeks import Week
+from bot.incidents.report import incident_line
 from bot.learning.retrain import retrain_summary
 from bot.redact import escape_mrkdwn
 from bot.slack.port import HISTORY_LOOKBACK_SECONDS, Blocks, SlackError, SlackPort
@@ -199,6 +200,9 @@ def digest_blocks(digest: dict[str, Any]) -> Blocks:
         themes.append(f"• {escape_mrkdwn(fmt.theme_line(theme))}")
         themes += [f"    _“{escape_mrkdwn(quote)}”_" for quote in theme["quotes"]]
     blocks.append(_section("*Top themes*\n" + ("\n".join(themes) or "none this week")))
+    incidents = [f"• {escape_mrkdwn(incident_line(i))}" for i in digest.get("incidents", [])]
+    if incidents:
+        blocks.append(_section("*Incidents*\n" + "\n".join(incidents[:SLACK_BREACHES])))
     privacy = digest["privacy_requests"]
     notes = [
         f"Backlog: {escape_mrkdwn(fmt.backlog_line(digest['backlog']))}",

@@ -21,7 +21,7 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from bot.models import Classification, Classifier
+from bot.models import Classification, Classifier, Embedder
 
 SHIPPED = "shipped"
 MODELS_FOLDER = "models"
@@ -187,6 +187,21 @@ class FollowsRegistry:
                 self._switch(name)
             classifier = self._classifier
         return classifier.classify(texts)
+
+    @property
+    def embedder(self) -> Embedder | None:
+        """This, as the running model's sentence vectors (for incidents); None when the model
+        has none (the fp32 torch network)."""
+        running = getattr(self._classifier, "embedder", self._classifier)
+        return self if isinstance(running, Embedder) else None
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        with self._lock:
+            classifier = self._classifier
+        running = getattr(classifier, "embedder", classifier)
+        if not isinstance(running, Embedder):
+            raise RuntimeError(f"model {self._name} gives no sentence vectors")
+        return running.embed(texts)
 
     def _switch(self, name: str) -> None:
         """Load ``name``; if it cannot be loaded, keep running the model in use (said once)."""

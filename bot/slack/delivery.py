@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from bot.cases import Case, CaseBook
 from bot.clock import iso, parse_iso
@@ -52,7 +52,19 @@ def tagged(text: str, block_id: str) -> list[dict[str, Any]]:
     return [{"type": "section", "block_id": block_id, "text": {"type": "mrkdwn", "text": text}}]
 
 
+class MemberRoute(Protocol):
+    """Where an incident member with no card of its own shows (bot.slack.incident_delivery)."""
+
+    def update_for(self, case: Case) -> Mapping[str, Any] | None: ...
+
+    def thread_for(self, case: Case) -> tuple[str, str] | None: ...
+
+    def skip_card(self, case: Case) -> bool: ...
+
+
 class SlackDelivery:
+    incidents: MemberRoute | None = None
+
     def __init__(self, config: Config, book: CaseBook, slack: SlackPort) -> None:
         self.config = config
         self.book = book
@@ -126,6 +138,8 @@ class SlackDelivery:
         case, text, blocks = self._render(int(delivery.case_id or 0))
         if case.slack_ts:
             return {"channel": case.slack_channel, "ts": case.slack_ts, "already": True}
+        if self.incidents is not None and self.incidents.skip_card(case):
+            return {"skipped": "incident member"}
         channel = self.config.slack.complaints_channel
         block_id = f"{CARD_BLOCK_PREFIX}{case.id}"
         posted = self._post_once(delivery, channel, text, blocks, block_id)
@@ -134,6 +148,9 @@ class SlackDelivery:
 
     def update_card(self, delivery: Delivery) -> Mapping[str, Any]:
         case, text, blocks = self._render(int(delivery.case_id or 0))
+        routed = self.incidents.update_for(case) if self.incidents is not None else None
+        if routed is not None:
+            return routed
         if not case.slack_ts or not case.slack_channel:
             raise TransientError("card not posted yet", retry_after=CARD_NOT_POSTED_RETRY_SECONDS)
         try:
@@ -147,9 +164,12 @@ class SlackDelivery:
 
     def post_in_thread(self, delivery: Delivery) -> Mapping[str, Any]:
         case = self.book.get(int(delivery.case_id or 0))
+        text = delivery.payload["text"]
+        thread = self.incidents.thread_for(case) if self.incidents is not None else None
+        if thread is not None:
+            return {"ts": self._post_tagged(delivery, thread[0], text, thread_ts=thread[1]).ts}
         if not case.slack_ts or not case.slack_channel:
             raise TransientError("card not posted yet", retry_after=CARD_NOT_POSTED_RETRY_SECONDS)
-        text = delivery.payload["text"]
         try:
             posted = self._post_tagged(delivery, case.slack_channel, text, thread_ts=case.slack_ts)
         except SlackError as exc:
@@ -206,6 +226,9 @@ class SlackDelivery:
 
     def _card_line(self, case_id: int) -> str:
         case = self.book.find(case_id)
+        incident = self._incident_card_of(case) if case is not None else None
+        if incident is not None:
+            return f"Case {case_id} is answered on its incident's card in <#{incident[0]}>."
         if case is None or not (case.slack_channel and case.slack_ts):
             return (
                 f"Case {case_id}'s card is not in Slack yet; it follows in the complaints channel."
@@ -218,6 +241,15 @@ class SlackDelivery:
         if not link:
             return f"Case {case_id}'s card is in <#{case.slack_channel}>."
         return f"<{link}|Open case {case_id}'s card>"
+
+    def _incident_card_of(self, case: Case) -> tuple[str, str] | None:
+        """The incident card standing in for a member's own card (None: it has its own)."""
+        if self.incidents is None:
+            return None
+        try:
+            return self.incidents.thread_for(case)
+        except TransientError:
+            return None
 
     def _post_tagged(
         self, delivery: Delivery, channel: str, text: str, thread_ts: str | None = None

@@ -18,6 +18,7 @@ from slack_bolt import Ack, App
 
 from bot.app.slack.desk_listeners import register_desk
 from bot.app.slack.forms import open_form
+from bot.app.slack.incident_listeners import register_incidents
 from bot.cases import DISMISS_REASONS
 from bot.slack.cards import (
     CASE_BLOCK_PREFIX,
@@ -245,6 +246,7 @@ def register(app: App, workflow: Workflow, slack: SlackPort, on_change: Callable
     register_desk(
         app, workflow, slack, tell, refuse_outsider, on_change, case_id_of, receipt_of, field
     )
+    register_incidents(app, workflow, slack, tell, refuse_outsider, on_change, receipt_of, field)
 
 
 Tell = Callable[[dict[str, Any], ActionResult], None]
