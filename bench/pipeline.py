@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.app.daemon import Daemon  # noqa: E402
+from bot.app.daemon import Daemon, embedder_of  # noqa: E402
 from bot.config import Config, default_config  # noqa: E402
 from bot.models import Classification, Classifier  # noqa: E402
 from emulators.admin import XAdmin  # noqa: E402
@@ -66,10 +66,12 @@ class Stopwatch:
 
 
 class TimedClassifier:
-    """The shipped classifier, timed."""
+    """The shipped classifier, timed; its sentence vectors (``embed``) are passed on, so the
+    intake groups incidents as the daemon does."""
 
     def __init__(self, inner: Classifier, watch: Stopwatch) -> None:
         self.classify_timed = watch.wrap("classify", inner.classify)
+        self.embedder = embedder_of(inner)
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         verdicts: list[Classification] = self.classify_timed(texts)
