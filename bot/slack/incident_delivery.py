@@ -106,20 +106,20 @@ class IncidentDelivery:
         incident_id = self._cardless_incident(case)
         if incident_id is None:
             return None
-        incident = self.ledger.get(incident_id)
-        if not incident.slack_ts or not incident.slack_channel:
-            raise TransientError(
-                "incident card not posted yet", retry_after=CARD_NOT_POSTED_RETRY_SECONDS
-            )
+        channel, ts = self._posted_card(incident_id)
         text, blocks = self.render(incident_id)
-        self.cards.slack.update_message(incident.slack_channel, incident.slack_ts, text, blocks)
-        return {"incident": incident_id, "ts": incident.slack_ts}
+        self.cards.slack.update_message(channel, ts, text, blocks)
+        return {"incident": incident_id, "ts": ts}
 
     def thread_for(self, case: Case) -> tuple[str, str] | None:
         """Where a member's thread notes go while it has no card: the incident card's thread."""
         incident_id = self._cardless_incident(case)
         if incident_id is None:
             return None
+        return self._posted_card(incident_id)
+
+    def _posted_card(self, incident_id: int) -> tuple[str, str]:
+        """Where the incident's card is; a transient error (retried) until it is posted."""
         incident = self.ledger.get(incident_id)
         if not incident.slack_ts or not incident.slack_channel:
             raise TransientError(
