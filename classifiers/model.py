@@ -37,7 +37,7 @@ from classifiers.network import (
 from classifiers.rules import risk_flags
 from classifiers.runtime import Progress
 from classifiers.text import normalize
-from classifiers.verdicts import flag_thresholds, merge_flags
+from classifiers.verdicts import flag_thresholds, merge_flags, verdict
 
 log = logging.getLogger(__name__)
 
@@ -317,11 +317,6 @@ class TransformerClassifier:
             return []
         probs, cats, scores = self._forward(texts)
         return [
-            Classification(
-                is_complaint=p >= self.settings.threshold,
-                complaint_probability=p,
-                category=c,
-                flags=self.flags(t, s),
-            )
+            verdict(t, p, c, risk_flags(t), s, self.flag_thresholds, self.settings.threshold)
             for t, p, c, s in zip(texts, probs, cats, scores, strict=True)
         ]

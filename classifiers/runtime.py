@@ -24,7 +24,7 @@ from bot.models import CATEGORIES, RISK_FLAGS, Classification, RiskFlag
 from classifiers.keywords import category_hits
 from classifiers.rules import risk_flags
 from classifiers.text import normalize
-from classifiers.verdicts import flag_thresholds, merge_flags
+from classifiers.verdicts import flag_thresholds, merge_flags, verdict
 
 # Told (posts done, posts in all) after each batch: how a caller draws a progress bar.
 Progress = Callable[[int, int], None]
@@ -222,11 +222,6 @@ class OnnxClassifier:
         probs, cats, scores = self._scores(texts, hits=hits)
         found = rules.result()
         return [
-            Classification(
-                is_complaint=p >= self.settings.threshold,
-                complaint_probability=p,
-                category=c,
-                flags=merge_flags(r, s, self.flag_thresholds),
-            )
-            for p, c, s, r in zip(probs, cats, scores, found, strict=True)
+            verdict(t, p, c, r, s, self.flag_thresholds, self.settings.threshold)
+            for t, p, c, s, r in zip(texts, probs, cats, scores, found, strict=True)
         ]

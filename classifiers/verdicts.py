@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
-from bot.models import RISK_FLAGS, RiskFlag
+from bot.models import RISK_FLAGS, Classification, RiskFlag
+from classifiers.keywords import category_with_precedence
 
 # A flag's model score at or above its threshold raises the flag even when no trigger phrase
 # matched. Thresholds are set at training time: at least FLAG_THRESHOLD, and high enough that the
@@ -90,3 +91,24 @@ def merge_flags(
             reason = f"model: reads like a {name} report (score {score:.2f}), no trigger phrase"
             found[name] = RiskFlag(name, reason)
     return tuple(found[name] for name in RISK_FLAGS if name in found)
+
+
+def verdict(
+    text: str,
+    probability: float,
+    category: str,
+    rule_flags: tuple[RiskFlag, ...],
+    scores: Mapping[str, float],
+    thresholds: Mapping[str, float],
+    threshold: float,
+) -> Classification:
+    """One post's verdict from the heads' outputs and the phrase rules: the flags merged
+    (rules first, then a model flag no rule caught), and the category after the policy's
+    precedence (a breach, a data request or a takeover is account_privacy; a double charge
+    is billing_refund), which only the rules' flags can trigger."""
+    return Classification(
+        is_complaint=probability >= threshold,
+        complaint_probability=probability,
+        category=category_with_precedence(category, text, [f.name for f in rule_flags]),
+        flags=merge_flags(rule_flags, scores, thresholds),
+    )

@@ -29,6 +29,27 @@ def test_issue_21_false_alarms_raise_no_p1_flag(classifier: object, text: str, f
     assert flag not in result.flag_names
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        (
+            "@LarkspurShop my parcel came with someone else's packing slip, "
+            "their full name and address on it",
+            "account_privacy",
+        ),
+        ("@LarkspurShop please delete my data and close my account", "account_privacy"),
+        ("@LarkspurShop you charged my card twice for one order", "billing_refund"),
+    ],
+)
+def test_policy_precedence_decides_the_category_of_the_shipped_path(
+    classifier: object, text: str, category: str
+) -> None:
+    """policy.md: a breach or a data request is account_privacy, a double charge
+    billing_refund, whatever else the post is about (the delivery, the website)."""
+    (result,) = classifier.classify([text])  # type: ignore[attr-defined]
+    assert result.category == category
+
+
 def test_cli_evaluate_json_scores_flags_and_categories_when_the_csv_has_them(
     cli_env: Path,
 ) -> None:
