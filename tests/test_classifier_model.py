@@ -232,6 +232,8 @@ def test_cli_evaluate_json(cli_env: Path, tmp_path: Path) -> None:
     assert scores["accuracy"] == 1.0
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # two seeded trainings and a graph build: ~35 s alone, more beside CI
 def test_training_is_seeded_and_writes_a_loadable_model(tmp_path: Path) -> None:
     import torch
     from safetensors.torch import load_file
