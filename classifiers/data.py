@@ -145,27 +145,27 @@ class StaffLabel:
 
 
 def load_staff_labels(store_path: Path) -> list[StaffLabel]:
-    """``SELECT text, is_complaint, category FROM labels``; unknown categories are dropped."""
+    """The store's ``labels``, one per post, the latest decision winning (as ``retrain``
+    reads them: a post approved and then resolved is one example, not two); erased texts and
+    unknown categories are dropped."""
     import sqlite_utils
+
+    from bot.learning.labels import latest_per_post
 
     if not store_path.is_file():
         raise TrainingDataError(f"{store_path}: store not found ([store] path)")
     db = sqlite_utils.Database(store_path)
     if "labels" not in db.table_names():
         return []
-    rows = db.execute("SELECT text, is_complaint, category FROM labels").fetchall()
-    out = []
-    for text, is_complaint, category in rows:
-        if not text or is_complaint is None:
-            continue
-        out.append(
-            StaffLabel(
-                text=str(text),
-                is_complaint=1 if int(is_complaint) else 0,
-                category=category if category in CATEGORIES else None,
-            )
+    rows = list(db.query("SELECT * FROM labels ORDER BY rowid"))
+    return [
+        StaffLabel(
+            text=label.text,
+            is_complaint=label.is_complaint,
+            category=label.category if label.category in CATEGORIES else None,
         )
-    return out
+        for label in latest_per_post(rows)
+    ]
 
 
 def stratified_folds(labels: Sequence[int], k: int, seed: int) -> list[list[int]]:

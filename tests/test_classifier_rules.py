@@ -179,12 +179,13 @@ def test_staff_labels_come_from_the_store_labels_table(tmp_path: Path) -> None:
             "case_id": 3,
         },
     ]
-    sqlite_utils.Database(store).table("labels").insert_all(rows)
+    later = {**rows[0], "category": "shipping_delivery", "created_at": "2026-01-03"}
+    sqlite_utils.Database(store).table("labels").insert_all([*rows, later])
     labels = load_staff_labels(store)
     assert [(s.text, s.is_complaint, s.category) for s in labels] == [
-        ("where is my refund", 1, "billing_refund"),
         ("nice shoes", 0, None),
         ("odd one", 1, None),
+        ("where is my refund", 1, "shipping_delivery"),  # one per post: the latest decision
     ]
 
 
