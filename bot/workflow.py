@@ -20,7 +20,7 @@ from bot.actions import ALREADY_DONE, ActionResult, slack_mention
 from bot.approvals import ReplyApprovals
 from bot.case_actions import CaseDesk
 from bot.cases import SYSTEM, Case, CaseBook, CaseOutcome
-from bot.clock import Clock, iso, local_label
+from bot.clock import Clock, iso
 from bot.config import Config
 from bot.connector import Connector, ReplyCheck
 from bot.errors import (
@@ -36,6 +36,7 @@ from bot.outbox import Delivery, Handler, Outbox, OutboxWorker
 from bot.privacy.desk import PrivacyDesk
 from bot.redact import escape_mrkdwn, mask_personal_data, shorten_masked
 from bot.replies import draft_reply, safe_handle
+from bot.sla_watch import SlaWatch, escalation_text
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,9 @@ class Workflow:
             )
             if embedder is not None and config.incidents.enabled
             else None
+        )
+        self.sla_watch = SlaWatch(
+            config, store, self.book, self.outbox, self._update_card, self.incidents is not None
         )
 
     # ---------------------------------------------------------------- opening
@@ -274,18 +278,9 @@ class Workflow:
     def _escalate(self, case_id: int, actor: str, reason: str) -> str:
         level = self.book.escalate(case_id, actor, reason)
         case = self.book.get(case_id)
-        self._alert(case, f"escalation-{level}", self._escalation_text(case, level, reason))
+        self._alert(case, f"escalation-{level}", escalation_text(self.config, case, level, reason))
         self._update_card(case_id, f"escalated-{level}")
         return f"Case {case_id} escalated to level {level}."
-
-    def _escalation_text(self, case: Case, level: int, reason: str) -> str:
-        ladder = self.config.policy.escalation
-        target = slack_mention({1: ladder.lead, 2: ladder.manager}.get(level, ""))
-        names = {0: "team", 1: "lead", 2: "manager/legal"}
-        return (
-            f":arrow_up: Case {case.id} ({case.priority}, {case.category}) escalated to "
-            f"level {level} ({names.get(level, level)}): {reason}. {target}".rstrip()
-        )
 
     def dismiss(
         self, case_id: int, user: str, reason: str, receipt: str | None = None
@@ -353,49 +348,7 @@ class Workflow:
 
     def watch_sla(self) -> dict[str, int]:
         """Warn at 75 % and escalate on breach, each once per case and window."""
-        counts = {"warnings": 0, "breaches": 0}
-        for alert in self.book.due_for_warning():
-            with self.store.transaction():
-                if self.book.mark_warned(alert.case_id, alert.window):
-                    what = "first response" if alert.window == "ack" else "resolution"
-                    subject = self._sla_subject(alert.case_id)
-                    self.outbox.enqueue(
-                        "slack_thread",
-                        f"sla-warning:{subject}:{alert.window}",
-                        {
-                            "text": f":hourglass: 75% of the {what} window has passed; "
-                            f"due {self._local(alert.due_at)}."
-                        },
-                        alert.case_id,
-                    )
-                    counts["warnings"] += 1
-        for alert in self.book.breached():
-            with self.store.transaction():
-                if self.book.mark_breached(alert.case_id, alert.window):
-                    case = self.book.get(alert.case_id)
-                    what = "first response" if alert.window == "ack" else "resolution"
-                    reason = f"{what} deadline {self._local(alert.due_at)} breached"
-                    subject = self._sla_subject(alert.case_id)
-                    self.outbox.enqueue(
-                        "slack_alert",
-                        f"alert:{subject}:breach-{alert.window}",
-                        {"text": self._escalation_text(case, case.escalation_level, reason)},
-                        case.id,
-                    )
-                    self._update_card(alert.case_id, f"breach-{alert.window}")
-                    counts["breaches"] += 1
-        return counts
-
-    def _sla_subject(self, case_id: int) -> str:
-        """What an SLA note is about: the case, or for a member of an incident (whose SLA is
-        the incident's) the incident, so its members' alike deadlines give one note."""
-        link = self.book.incident_link(case_id) if self.incidents is not None else None
-        if link is not None and link.role == "member" and not link.carded:
-            return f"incident-{link.incident_id}"
-        return str(case_id)
-
-    def _local(self, instant: datetime) -> str:
-        return local_label(instant, self.config.policy.timezone)
+        return self.sla_watch.run()
 
     # ------------------------------------------------------- outbox delivery
 
