@@ -94,13 +94,15 @@ class Bot:
             self.process.wait()
 
 
-@pytest.fixture
-def setup(emu: Emulators, tmp_path: Path) -> Iterator[tuple[Emulators, Path, Bot, int]]:
+def bot_config(
+    emu: Emulators, folder: Path, health_port: int, log_level: str = "INFO", extra: str = ""
+) -> Path:
+    """The config of a real ``complaintbot run`` against the emulators (X and Slack), the
+    channels and the approver set up; ``extra`` is appended (more sections)."""
     emu.slack.add_channel("complaints")
     emu.slack.add_channel("complaints-escalations")
     emu.slack.add_user(APPROVER, "pat")
-    health = free_port()
-    config = tmp_path / "config.toml"
+    config = folder / "config.toml"
     config.write_text(
         f"""
 [store]
@@ -118,14 +120,22 @@ api_base_url = "{emu.slack_api_url}"
 approvers = ["{APPROVER}"]
 [classifier]
 model_dir = "{REPO / "data" / "classifier"}"
-[incidents]
-enabled = false  # per-case approvals here; test_incidents_process.py kills an incident's
 [daemon]
-health_port = {health}
+health_port = {health_port}
 outbox_interval_seconds = 1
-log_level = "DEBUG"
+log_level = "{log_level}"
 """
+        + extra
     )
+    return config
+
+
+@pytest.fixture
+def setup(emu: Emulators, tmp_path: Path) -> Iterator[tuple[Emulators, Path, Bot, int]]:
+    health = free_port()
+    # Per-case approvals here; test_incidents_process.py kills an incident's.
+    extra = "[incidents]\nenabled = false\n"
+    config = bot_config(emu, tmp_path, health, "DEBUG", extra)
     bot = Bot(config, tmp_path / "bot.log")
     try:
         yield emu, tmp_path / "bot.db", bot, health

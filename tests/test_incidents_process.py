@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_daemon_process import APPROVER, REPO, Bot, free_port, rows, scalar, wait_for
+from test_daemon_process import APPROVER, Bot, bot_config, free_port, rows, scalar, wait_for
 
 from emulators import Emulators
 
@@ -20,32 +20,7 @@ BURST = 6
 
 @pytest.fixture
 def bot(emu: Emulators, tmp_path: Path) -> Iterator[Bot]:
-    emu.slack.add_channel("complaints")
-    emu.slack.add_channel("complaints-escalations")
-    emu.slack.add_user(APPROVER, "pat")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[store]
-path = "bot.db"
-[brand]
-terms = ["acme"]
-[x]
-enabled = true
-handle = "acme"
-api_base_url = "{emu.x_url}"
-poll_interval_seconds = 1
-page_size = 20
-[slack]
-api_base_url = "{emu.slack_api_url}"
-approvers = ["{APPROVER}"]
-[classifier]
-model_dir = "{REPO / "data" / "classifier"}"
-[daemon]
-health_port = {free_port()}
-outbox_interval_seconds = 1
-"""
-    )
+    config = bot_config(emu, tmp_path, free_port())
     running = Bot(config, tmp_path / "bot.log")
     try:
         yield running
