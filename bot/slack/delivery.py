@@ -216,13 +216,7 @@ class SlackDelivery:
         return {"channel": posted.channel, "ts": posted.ts}
 
     def _link(self, message: PostedMessage) -> str | None:
-        """The message's permalink; None (logged) when Slack will not give one: a card
-        without a link is still a card, and alerts ask again."""
-        try:
-            return self.slack.permalink(message.channel, message.ts)
-        except SlackError as exc:
-            log.info("no permalink for %s in %s: %s", message.ts, message.channel, exc)
-            return None
+        return permalink(self.slack, message)
 
     def _card_line(self, case_id: int) -> str:
         case = self.book.find(case_id)
@@ -233,11 +227,7 @@ class SlackDelivery:
             return (
                 f"Case {case_id}'s card is not in Slack yet; it follows in the complaints channel."
             )
-        link = case.card_permalink
-        if not link:
-            link = self._link(PostedMessage(case.slack_channel, case.slack_ts))
-            if link:
-                self.book.record_card_link(case.id, case.slack_channel, case.slack_ts, link)
+        link = card_link(self.book, self.slack, case)
         if not link:
             return f"Case {case_id}'s card is in <#{case.slack_channel}>."
         return f"<{link}|Open case {case_id}'s card>"
@@ -289,6 +279,27 @@ class SlackDelivery:
             if found is not None:
                 return found
         return self.slack.post_message(channel, text, blocks, thread_ts=thread_ts)
+
+
+def permalink(slack: SlackPort, message: PostedMessage) -> str | None:
+    """The message's permalink; None (logged) when Slack will not give one: a card
+    without a link is still a card, and whoever needs the link asks again."""
+    try:
+        return slack.permalink(message.channel, message.ts)
+    except SlackError as exc:
+        log.info("no permalink for %s in %s: %s", message.ts, message.channel, exc)
+        return None
+
+
+def card_link(book: CaseBook, slack: SlackPort, case: Case) -> str | None:
+    """The link to the case's card: the one kept with it, else asked of Slack and kept
+    (a card posted while Slack would not link it). None without a card or a link."""
+    if case.card_permalink or not (case.slack_channel and case.slack_ts):
+        return case.card_permalink
+    link = permalink(slack, PostedMessage(case.slack_channel, case.slack_ts))
+    if link:
+        book.record_card_link(case.id, case.slack_channel, case.slack_ts, link)
+    return link
 
 
 def setup_fix(

@@ -18,6 +18,7 @@ from bot.app.slack.web import WebSlack
 from bot.cases import Case
 from bot.slack.blocks import Json, mrkdwn, section
 from bot.slack.cards import case_card
+from bot.slack.delivery import card_link
 from bot.slack.home import (
     COMMAND,
     HOME_ROWS,
@@ -48,8 +49,6 @@ class Queue:
     def __init__(self, workflow: Workflow, slack: WebSlack) -> None:
         self.workflow = workflow
         self.slack = slack
-        # (channel, ts) → permalink: a card's link never changes, so each is asked for once.
-        self._links: dict[tuple[str, str], str] = {}
 
     @property
     def timezone(self) -> str:
@@ -64,20 +63,9 @@ class Queue:
         now = self.workflow.clock.now()
         links: dict[int, str] = {}
         for row in queue_rows(cases, user, now)[:limit]:
-            case = row.case
-            if not (case.slack_channel and case.slack_ts):
-                continue
-            if case.card_permalink:  # kept with the card when it was posted
-                links[case.id] = case.card_permalink
-                continue
-            key = (case.slack_channel, case.slack_ts)
-            if key not in self._links:
-                try:
-                    self._links[key] = self.slack.permalink(*key)
-                except SlackError as exc:
-                    log.info("no permalink for case %s's card: %s", case.id, exc.code or exc)
-                    continue
-            links[case.id] = self._links[key]
+            link = card_link(self.workflow.book, self.slack, row.case)
+            if link:
+                links[row.case.id] = link
         return links
 
     def home(self, user: str) -> Json:
