@@ -54,8 +54,10 @@ def draft_reply(
     handle: str,
     case_id: int,
     first_name: str = "",
+    platform: str = "x",
 ) -> str:
-    """The suggested public reply for a case, with the disclosure suffix."""
+    """The suggested public reply for a case, with the disclosure suffix, addressing the
+    author as ``platform`` does."""
     template = choose_template(category, flags, config.policy.templates)
     values = {
         "handle": safe_handle(handle),
@@ -65,7 +67,16 @@ def draft_reply(
         "first_name": first_name or safe_handle(handle),
         "brand": config.brand.name,
     }
-    return with_disclosure(fill(template, values), config.policy.replies.disclosure)
+    text = with_disclosure(fill(template, values), config.policy.replies.disclosure)
+    return addressed(text, handle, platform)
+
+
+def addressed(text: str, handle: str, platform: str) -> str:
+    """The templates write ``@{handle}``; Reddit addresses a user as ``u/name``."""
+    if platform != "reddit":
+        return text
+    name = re.escape(safe_handle(handle))
+    return re.sub(rf"(?<![\w/])@({name})\b", r"u/\1", text)
 
 
 def with_disclosure(text: str, disclosure: str) -> str:

@@ -9,7 +9,6 @@ goes out only after one approver's approval, and at most once per case.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +34,7 @@ from bot.models import Classification, Embedder, Mention
 from bot.outbox import Delivery, Handler, Outbox, OutboxWorker
 from bot.privacy.desk import PrivacyDesk
 from bot.redact import escape_mrkdwn, mask_personal_data, shorten_masked
-from bot.replies import draft_reply, safe_handle
+from bot.replies import draft_reply
 from bot.sla_watch import SlaWatch, escalation_text
 from bot.store import Store
 
@@ -177,17 +176,14 @@ class Workflow:
         return rule(post)
 
     def _draft(self, case: Case) -> str:
-        text = draft_reply(
+        return draft_reply(
             self.config,
             category=case.category or "other",
             flags=sorted(case.flags),
             handle=case.author_handle,
             case_id=case.id,
+            platform=case.platform,
         )
-        if case.platform == "reddit":  # Reddit addresses a user as u/name, not @name
-            name = re.escape(safe_handle(case.author_handle))
-            text = re.sub(rf"(?<![\w/])@({name})\b", r"u/\1", text)
-        return text
 
     def _redraft(self, case: Case) -> None:
         """A corrected category or flag chooses another template: draft the reply again,

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -30,7 +29,7 @@ from bot.incidents.model import Incident
 from bot.incidents.terms import key_terms
 from bot.models import RISK_FLAGS, Embedder, Mention
 from bot.outbox import Outbox
-from bot.replies import choose_template, fill, safe_handle, with_disclosure
+from bot.replies import addressed, choose_template, fill, safe_handle, with_disclosure
 from bot.store import Store
 
 # Seconds between two bulk replies on one platform: X allows about 100 posts per 15 minutes
@@ -158,9 +157,7 @@ class IncidentDesk:
         name = safe_handle(case.author_handle)
         text = fill(template, {"handle": name, "case_id": str(case.id), "first_name": name})
         text = with_disclosure(text, self.config.policy.replies.disclosure)
-        if case.platform == "reddit":
-            text = re.sub(rf"(?<![\w/])@({re.escape(name)})\b", r"u/\1", text)
-        return text
+        return addressed(text, case.author_handle, case.platform)
 
     def members(self, incident_id: int) -> list[Case]:
         links = self.book.incident_links(incident_id)
