@@ -295,3 +295,14 @@ def test_the_digest_counts_requests_and_the_deadlines_met() -> None:
     summary = "2 answered (1 denied): 1/2 acknowledged on time, 2/2 responded on time"
     for fmt in ("text", "md", "html"):
         assert summary in render(digest, fmt)
+
+
+def test_a_reddit_request_s_draft_addresses_the_author_as_reddit_does() -> None:
+    """A complaint the team then treats as a privacy request: its draft is rewritten to the
+    privacy template, still addressing a Reddit author as u/name."""
+    desk = privacy_desk()
+    case_id = desk.case("acme lost my order and I want my data gone", platform="reddit")
+    assert desk.flow.privacy.treat_as_request(case_id, APPROVER, None).ok
+    draft = desk.flow.book.get(case_id).draft_reply or ""
+    assert desk.flow.config.brand.privacy_url in draft
+    assert "u/handle_u1" in draft and "@handle_u1" not in draft

@@ -115,6 +115,7 @@ class PrivacyDesk:
             flags=[*case.flags, "privacy_request"],
             handle=case.author_handle,
             case_id=case.id,
+            platform=case.platform,
         )
         if url not in draft:
             base = draft.removesuffix(disclosure) if disclosure else draft
