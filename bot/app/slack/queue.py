@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.app.slack.forms import open_form
 from bot.app.slack.web import WebSlack
 from bot.cases import Case
 from bot.slack.blocks import Json, mrkdwn, section
@@ -142,8 +143,4 @@ def register_queue(app: App, workflow: Workflow, slack: WebSlack) -> None:
     @app.action(SHOW_CASE)
     def show(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        view = queue.show(str(body["user"]["id"]), int(action["value"]))
-        try:
-            slack.open_view(body["trigger_id"], view)
-        except SlackError as exc:
-            log.warning("could not show case %s: %s", action["value"], exc)
+        open_form(slack, body, queue.show(str(body["user"]["id"]), int(action["value"])))
