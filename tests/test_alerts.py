@@ -10,20 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
-from test_hardening import APPROVER, KeywordClassifier, make_daemon, messages_in
+from test_hardening import KeywordClassifier, channels, make_daemon, messages_in
 
 from bot.models import Classification, RiskFlag
 from emulators import Emulators
 
-
-@pytest.fixture
-def channels(emu: Emulators) -> dict[str, str]:
-    emu.slack.add_user(APPROVER, "pat")
-    return {
-        "complaints": emu.slack.add_channel("complaints"),
-        "escalations": emu.slack.add_channel("complaints-escalations"),
-    }
+__all__ = ["channels"]  # a fixture, used by name
 
 
 class QuotingClassifier(KeywordClassifier):

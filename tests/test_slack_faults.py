@@ -21,6 +21,7 @@ from test_hardening import (
     APPROVER,
     SECRETS,
     KeywordClassifier,
+    channels,
     hardening_config,
     make_daemon,
     messages_in,
@@ -36,16 +37,8 @@ from bot.store import Store
 from emulators import Emulators
 
 TOKEN = SECRETS["SLACK_BOT_TOKEN"]
+__all__ = ["channels"]  # a fixture, used by name
 MOVED = timedelta(seconds=61)  # past the one-minute wait of a refused channel
-
-
-@pytest.fixture
-def channels(emu: Emulators) -> dict[str, str]:
-    emu.slack.add_user(APPROVER, "pat")
-    return {
-        "complaints": emu.slack.add_channel("complaints"),
-        "escalations": emu.slack.add_channel("complaints-escalations"),
-    }
 
 
 def cards_of(emu: Emulators, case_id: int) -> list[dict[str, Any]]:
