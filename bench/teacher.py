@@ -175,59 +175,6 @@ def write_labels(
             )
 
 
-def read_soft_labels(path: Path, column: str, n: int) -> list[float]:
-    """One column of the soft-label CSV, in training-file row order."""
-    with path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    if len(rows) != n or column not in rows[0]:
-        raise SystemExit(f"{path}: expected {n} rows with a {column!r} column")
-    return [float(row[column]) for row in sorted(rows, key=lambda r: int(r["row"]))]
-
-
-def student_fold(
-    data: Path, soft_path: Path, column: str, fold: int, overrides: dict[str, Any]
-) -> dict[str, Any]:
-    """Train and score one cross-validation fold of the student exactly as
-    ``classifiers.crossval`` does (compressed network, fp32), with ``column``'s teacher
-    probabilities as soft labels for the training-file rows (the labelled posts have none)."""
-    import math
-
-    import torch
-    from transformers import AutoTokenizer
-
-    from classifiers.crossval import fold_indices
-    from classifiers.model import build_network, resolve_base_model
-    from classifiers.network import predict_logits
-    from classifiers.pipeline import assemble, labelled_complaint_examples
-    from classifiers.train import TrainParams, fit, tokenize
-
-    torch.set_num_threads(2)
-    texts, labels = load_binary_csv(data)
-    soft = read_soft_labels(soft_path, column, len(texts))
-    params = TrainParams(**overrides)
-    base = resolve_base_model("")
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    own_texts, own_labels, own_categories = labelled_complaint_examples()
-    train_idx, held = fold_indices(labels, FOLDS, params.seed, fold)
-    trained = fit(
-        [texts[i] for i in train_idx] + own_texts,
-        [labels[i] for i in train_idx] + own_labels,
-        base,
-        params,
-        lambda line: print(f"fold {fold}: {line}", file=sys.stderr, flush=True),
-        categories=[-1] * len(train_idx) + own_categories,
-        soft_labels=[soft[i] for i in train_idx] + [math.nan] * len(own_texts),
-    )
-    meta, tensors = assemble(trained, [], {"cv_fold": {"fold": fold}})
-    shipped = build_network(base, meta, tensors)
-    held_ids = tokenize(tokenizer, [texts[i] for i in held], params.max_length)
-    probs = [1.0 / (1.0 + math.exp(-z)) for z in predict_logits(shipped, held_ids, 64)]
-    scores: dict[str, Any] = dict(binary_scores([labels[i] for i in held], probs))
-    scores.update(fold=fold, soft_column=column, overrides=overrides)
-    scores["train_seconds"] = round(trained.seconds, 1)
-    return scores
-
-
 def _tweet_ids(path: Path) -> list[str]:
     with path.open(newline="", encoding="utf-8") as fh:
         return [row.get("tweet_id") or "" for row in csv.DictReader(fh)]
@@ -249,25 +196,11 @@ def main() -> None:
     s.add_argument("--data", type=Path, default=None)
     s.add_argument("--student-cv", type=Path, default=STUDENT_CV)
     s.add_argument("--output", type=Path, required=True, help="CSV of soft labels")
-    f = sub.add_parser("student-fold", help="one CV fold of the student on hard + soft labels")
-    f.add_argument("--soft", type=Path, required=True, help="the soft-label CSV")
-    f.add_argument(
-        "--column", default="mpnet_outer_0", help="teacher column (nested for fold K: _outer_K)"
-    )
-    f.add_argument("--fold", type=int, default=0)
-    f.add_argument("--data", type=Path, default=None)
-    f.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
     import numpy as np
 
     data = _training_csv(args.data)
     texts, labels = load_binary_csv(data)
-    if args.command == "student-fold":
-        from classifiers.crossval import parse_overrides
-
-        overrides = parse_overrides(args.set)
-        print(json.dumps(student_fold(data, args.soft, args.column, args.fold, overrides)))
-        return
     if args.command == "embed":
         started = time.perf_counter()
         np.save(args.output, embed(args.model, texts, normalise=args.normalise))

@@ -21,6 +21,7 @@ from classifiers.data import (
     DEFAULT_TRAINING_CSV,
     file_sha256,
     load_binary_csv,
+    load_teacher_labels,
     stratified_folds,
 )
 
@@ -92,6 +93,10 @@ def run(
             continue
         train_idx, held = fold_indices(labels, folds, params.seed, k)
         fold_texts = [texts[i] for i in train_idx]
+        soft: list[float] = []
+        if params.distill_weight > 0:
+            teacher = load_teacher_labels(data, f"{params.teacher}_outer_{k}")
+            soft = [teacher[i] for i in train_idx] + [math.nan] * len(own_texts)
         trained = fit(
             fold_texts + own_texts,
             [labels[i] for i in train_idx] + own_labels,
@@ -99,6 +104,7 @@ def run(
             params,
             functools.partial(_report, k),
             categories=[-1] * len(train_idx) + own_categories,
+            soft_labels=soft,
         )
         extra = {"cv_fold": {"folds": folds, "fold": k, "seed": params.seed, "data": data.name}}
         meta, tensors = assemble(trained, [], extra, background=fold_texts)

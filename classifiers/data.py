@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from classifiers.errors import TrainingDataError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LABELLED_POSTS = REPO_ROOT / "data" / "labelled" / "posts.csv"
 DEFAULT_TRAINING_CSV = Path("../shared/data/complaints-train.csv")
+TEACHER_LABELS = REPO_ROOT / "data" / "teacher" / "soft-labels.csv"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,25 @@ def _parse_flag(value: str, column: str, path: Path, line: int) -> int:
     if text in {"0", "false", "no", ""}:
         return 0
     raise TrainingDataError(f"{path}:{line}: {column} must be 0 or 1, got {value!r}")
+
+
+def load_teacher_labels(data: Path, column: str, path: Path = TEACHER_LABELS) -> list[float]:
+    """The teacher's complaint probability (``column`` of the soft-label file) for each row of
+    ``data``, matched by ``tweet_id``; NaN for a row the teacher never labelled, which then
+    learns from its hard label alone."""
+    if not path.is_file():
+        raise TrainingDataError(
+            f"{path}: teacher labels not found (bench/teacher_tune.py writes them; "
+            "or train without a teacher: distill_weight=0)"
+        )
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if column not in (reader.fieldnames or []) or "tweet_id" not in (reader.fieldnames or []):
+            raise TrainingDataError(f"{path}: no {column!r} or tweet_id column")
+        teacher = {row["tweet_id"]: float(row[column]) for row in reader}
+    with data.open(newline="", encoding="utf-8") as fh:
+        ids = [row.get("tweet_id") or "" for row in csv.DictReader(fh)]
+    return [teacher.get(tweet_id, math.nan) for tweet_id in ids]
 
 
 def file_sha256(path: Path) -> str:

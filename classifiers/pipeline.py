@@ -5,135 +5,41 @@ Imports torch at module level: import lazily.
 
 from __future__ import annotations
 
+import math
 import platform
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
-from bot.models import CATEGORIES, RISK_FLAGS
+from bot.models import CATEGORIES
 from classifiers.artefacts import write_artefacts
 from classifiers.data import (
     LABELLED_POSTS,
-    LabelledPost,
     StaffLabel,
     file_sha256,
     load_binary_csv,
     load_labelled_posts,
+    load_teacher_labels,
 )
+from classifiers.heads import CategoryExample, fit_heads
 from classifiers.keywords import KEYWORD_CATEGORIES
-from classifiers.model import (
-    CategoryHead,
-    FlagHead,
-    build_network,
-    category_features,
-    flag_features,
-    keyword_counts,
-    resolve_base_model,
-)
+from classifiers.model import build_network, resolve_base_model
 from classifiers.network import (
     ACTIVATION_RANGE_PREFIX,
     ComplaintNet,
     activation_ranges,
-    predict_features,
 )
 from classifiers.train import TrainedModel, TrainParams, fit, params_dict, tokenize
-from classifiers.verdicts import FLAG_ALARM_BUDGET, FLAG_THRESHOLD
 
 Progress = Callable[[str], None]
 
 
 def _silent(_: str) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class CategoryExample:
-    """A text with its category, for the category head."""
-
-    text: str
-    category: str
-
-
-def _fit(
-    head: nn.Module,
-    features: torch.Tensor,
-    targets: torch.Tensor,
-    loss_fn: nn.Module,
-    weight_decay: float,
-    steps: int,
-) -> None:
-    """Full-batch Adam on fixed features (a few hundred rows: seconds), then eval mode."""
-    optimizer = torch.optim.Adam(head.parameters(), lr=0.05, weight_decay=weight_decay)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss = loss_fn(head(features), targets)
-        loss.backward()
-        optimizer.step()
-    head.eval()
-
-
-def fit_category_head(
-    net: ComplaintNet,
-    tokenizer: Any,
-    examples: Sequence[CategoryExample],
-    max_length: int,
-    seed: int,
-    steps: int = 300,
-    weight_decay: float = 1e-2,
-) -> CategoryHead:
-    """Full-batch multinomial logistic regression on fixed features; seconds on CPU."""
-    torch.manual_seed(seed)
-    texts = [e.text for e in examples]
-    pooled, mid = predict_features(net, tokenize(tokenizer, texts, max_length), 64)
-    features = category_features(pooled, mid, keyword_counts(texts))
-    targets = torch.tensor([CATEGORIES.index(e.category) for e in examples])
-    counts = torch.bincount(targets, minlength=len(CATEGORIES)).float().clamp(min=1.0)
-    weights = counts.sum() / (len(CATEGORIES) * counts)
-    head = CategoryHead(features.shape[1])
-    _fit(head, features, targets, nn.CrossEntropyLoss(weight=weights), weight_decay, steps)
-    return head
-
-
-def fit_flag_heads(
-    net: ComplaintNet,
-    tokenizer: Any,
-    posts: Sequence[LabelledPost],
-    max_length: int,
-    seed: int,
-    steps: int = 300,
-) -> FlagHead:
-    """One logistic regression per risk flag on the sentence vector: the recall backstop for
-    posts that describe harm or legal threats in words no rule lists."""
-    torch.manual_seed(seed)
-    texts = [p.text for p in posts]
-    pooled, _ = predict_features(net, tokenize(tokenizer, texts, max_length), 64)
-    features = flag_features(pooled)
-    targets = torch.tensor([[1.0 if f in p.flags else 0.0 for f in RISK_FLAGS] for p in posts])
-    positives = targets.sum(dim=0).clamp(min=1.0)
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=(len(posts) - positives) / positives)
-    head = FlagHead(features.shape[1])
-    _fit(head, features, targets, loss_fn, 1e-3, steps)
-    return head
-
-
-def flag_thresholds(
-    net: ComplaintNet, tokenizer: Any, head: FlagHead, background: Sequence[str], max_length: int
-) -> dict[str, float]:
-    """Per-flag score threshold: at least FLAG_THRESHOLD, and high enough that the model alone
-    fires on at most FLAG_ALARM_BUDGET of ordinary brand mentions (the training file)."""
-    pooled, _ = predict_features(net, tokenize(tokenizer, background, max_length), 64)
-    with torch.no_grad():
-        scores = torch.sigmoid(head(flag_features(pooled)))
-    quantile = torch.quantile(scores, 1.0 - FLAG_ALARM_BUDGET, dim=0).tolist()
-    return {
-        name: round(max(FLAG_THRESHOLD, q), 4) for name, q in zip(RISK_FLAGS, quantile, strict=True)
-    }
 
 
 # The labelled posts are the only in-domain (e-commerce, 2020s, sarcasm-rich) examples; they are
@@ -226,21 +132,9 @@ def _add_heads(
     categories: Sequence[CategoryExample],
     background: Sequence[str],
 ) -> None:
-    """Fit the category and flag heads on the merged network; store them in ``tensors``."""
-    max_length = int(meta["max_length"])
-    seed = int(meta["train_params"]["seed"])
-    head = fit_category_head(net, tokenizer, categories, max_length, seed)
-    tensors["category.linear.weight"] = head.linear.weight.detach().clone()
-    tensors["category.linear.bias"] = head.linear.bias.detach().clone()
-    meta["category_examples"] = len(categories)
+    """The category and flag heads on the merged network (the flags from our labelled posts)."""
     posts = load_labelled_posts(LABELLED_POSTS, "train")
-    flags = fit_flag_heads(net, tokenizer, posts, max_length, seed)
-    tensors["flags.linear.weight"] = flags.linear.weight.detach().clone()
-    tensors["flags.linear.bias"] = flags.linear.bias.detach().clone()
-    meta["flag_names"] = list(RISK_FLAGS)
-    meta["flag_thresholds"] = flag_thresholds(net, tokenizer, flags, background, max_length)
-    meta["flag_alarm_budget"] = FLAG_ALARM_BUDGET
-    meta["flag_examples"] = len(posts)
+    fit_heads(net, tokenizer, meta, tensors, categories, posts, background)
 
 
 def train_and_save(
@@ -268,9 +162,17 @@ def train_and_save(
         f"+ {len(own_texts) // LABELLED_REPEATS} labelled e-commerce posts (x{LABELLED_REPEATS}), "
         f"{len(staff)} staff labels"
     )
+    soft: list[float] = []
+    if params.distill_weight > 0:
+        soft = load_teacher_labels(data, params.teacher)
+        taught = sum(1 for p in soft if not math.isnan(p))
+        progress(f"teacher labels ({params.teacher}) for {taught} of {len(soft)} rows")
+        soft += [math.nan] * (len(texts) - len(soft))
     random.seed(params.seed)
     base_path = resolve_base_model(base_model)
-    trained = fit(texts, labels, base_path, params, progress, categories=topics, steps=steps)
+    trained = fit(
+        texts, labels, base_path, params, progress, categories=topics, steps=steps, soft_labels=soft
+    )
     extra = {
         "training_data": {
             "file": data.name,

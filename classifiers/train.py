@@ -44,6 +44,9 @@ class TrainParams:
     # (1 - distill_weight) x hard loss + distill_weight x T^2 x BCE(logit / T, tempered teacher).
     distill_weight: float = 0.0
     distill_temperature: float = 1.0
+    # The soft-label file's column for a final training; a cross-validation fold k reads
+    # ``<teacher>_outer_<k>``, labels from teachers that never saw fold k.
+    teacher: str = "teacher"
 
 
 def seed_everything(seed: int) -> None:

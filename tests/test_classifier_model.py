@@ -16,8 +16,10 @@ from classifier_cache import lean_settings, shared_cache_dir
 from click.testing import CliRunner
 
 from bot.config import ClassifierSettings
+from bot.models import RISK_FLAGS
 from classifiers.data import load_labelled_posts
 from classifiers.errors import ModelNotFound
+from classifiers.verdicts import flag_thresholds
 
 pytestmark = pytest.mark.slow
 
@@ -257,6 +259,11 @@ def test_training_is_seeded_and_writes_a_loadable_model(tmp_path: Path) -> None:
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert {"head.weight", "category.linear.weight", "flags.linear.weight"} <= set(a)
+    # The flag head's own precision floors travel with it (not the shipped model's constants).
+    floors = meta["flag_precision_floors"]
+    assert set(floors) == set(RISK_FLAGS)
+    thresholds = flag_thresholds(meta, RISK_FLAGS)
+    assert all(thresholds[name] >= float(floors[name]) for name in RISK_FLAGS)
 
     from classifiers.model import TransformerClassifier
 

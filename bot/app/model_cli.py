@@ -248,6 +248,12 @@ def _default_training_csv() -> Path:
     "see docs/model-card.md).",
 )
 @click.option(
+    "--no-teacher",
+    is_flag=True,
+    help="Learn from the hard labels alone (default: also from the teacher's soft labels in "
+    "data/teacher/soft-labels.csv, for the rows it labelled; see docs/model-card.md).",
+)
+@click.option(
     "--heads-only",
     is_flag=True,
     help="Keep the trained encoder in --output (default: [classifier] model_dir) and refit "
@@ -266,6 +272,7 @@ def train_command(
     include_labels: bool,
     output_dir: Path | None,
     layers: int | None,
+    no_teacher: bool,
     heads_only: bool,
     cache_only: bool,
 ) -> None:
@@ -273,7 +280,11 @@ def train_command(
     build the int8 graph the bot runs."""
     if heads_only and layers is not None:
         raise click.UsageError("--layers changes the encoder; --heads-only keeps it")
-    if cache_only and (heads_only or layers is not None or include_labels or data_path):
+    if heads_only and no_teacher:
+        raise click.UsageError("--no-teacher changes how the encoder learns; --heads-only keeps it")
+    if cache_only and (
+        heads_only or no_teacher or layers is not None or include_labels or data_path
+    ):
         raise click.UsageError("--cache-only trains nothing; give it only --config / --output")
     with reported_errors():
         config = _config(config_path)
@@ -284,7 +295,7 @@ def train_command(
         if heads_only:
             _refit_heads(config, data, include_labels, output_dir)
         else:
-            _train(config, data, include_labels, output_dir, layers)
+            _train(config, data, include_labels, output_dir, layers, not no_teacher)
         _build_cache(config, output_dir)
 
 
@@ -330,7 +341,12 @@ def _refit_heads(config: Config, data: Path, include_labels: bool, output_dir: P
 
 
 def _train(
-    config: Config, data: Path, include_labels: bool, output_dir: Path | None, layers: int | None
+    config: Config,
+    data: Path,
+    include_labels: bool,
+    output_dir: Path | None,
+    layers: int | None,
+    teacher: bool,
 ) -> None:
     staff = _staff_labels(config, include_labels)
     try:
@@ -345,6 +361,8 @@ def _train(
     params = TrainParams(max_length=config.classifier.max_length)
     if layers is not None:
         params = dataclasses.replace(params, num_layers=layers)
+    if not teacher:
+        params = dataclasses.replace(params, distill_weight=0.0)
     with progress.bar("training", " steps", progress.wanted()) as shown:
         meta = train_and_save(
             data,

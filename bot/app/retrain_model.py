@@ -65,14 +65,9 @@ class HeadsRefit:
             load_binary_csv,
             load_labelled_posts,
         )
+        from classifiers.heads import fit_heads
         from classifiers.model import build_network, resolve_base_model
-        from classifiers.pipeline import (
-            category_examples,
-            fit_category_head,
-            fit_flag_heads,
-            flag_thresholds,
-        )
-        from classifiers.verdicts import FLAG_ALARM_BUDGET
+        from classifiers.pipeline import category_examples
 
         background, _ = load_binary_csv(self.data)  # a missing file stops here, not later
         torch.set_num_threads(min(2, torch.get_num_threads()))
@@ -82,23 +77,12 @@ class HeadsRefit:
         encoder = resolve_base_model(self.config.classifier.base_model)
         net = build_network(encoder, meta, tensors)
         tokenizer = AutoTokenizer.from_pretrained(encoder)
-        max_length, seed = int(meta["max_length"]), int(meta["train_params"]["seed"])
         staff = [
             StaffLabel(label.text, label.is_complaint, _category(label.category))
             for label in labels
         ]
-        categories = category_examples(staff)
-        head = fit_category_head(net, tokenizer, categories, max_length, seed)
-        tensors["category.linear.weight"] = head.linear.weight.detach().clone()
-        tensors["category.linear.bias"] = head.linear.bias.detach().clone()
         posts = load_labelled_posts(LABELLED_POSTS, "train") + _flag_posts(labels)
-        flags = fit_flag_heads(net, tokenizer, posts, max_length, seed)
-        tensors["flags.linear.weight"] = flags.linear.weight.detach().clone()
-        tensors["flags.linear.bias"] = flags.linear.bias.detach().clone()
-        meta["flag_thresholds"] = flag_thresholds(net, tokenizer, flags, background, max_length)
-        meta["flag_alarm_budget"] = FLAG_ALARM_BUDGET
-        meta["category_examples"] = len(categories)
-        meta["flag_examples"] = len(posts)
+        fit_heads(net, tokenizer, meta, tensors, category_examples(staff), posts, background)
         meta["heads_refit"] = True
         meta["staff_labels"] = len(labels)
         meta.pop("format", None)
