@@ -15,6 +15,8 @@ For cross-validating a student trained on these labels, ``mpnet_outer_K`` is the
 from a regression that saw neither the post's fold nor fold K (so the student of fold K learns
 nothing about fold K through the soft labels; the student column cannot be made so, see
 docs/model-card.md). No post text is written: rows are named by ``tweet_id`` and row index.
+``labels`` writes the file afresh: run it before ``bench/teacher_tune.py labels``, which adds
+the fine-tuned teacher's columns (the ones the student reads) to it.
 """
 
 from __future__ import annotations

@@ -92,3 +92,17 @@ def test_pair_teachers_never_label_a_students_own_fold(tmp_path: Path) -> None:
             if k != j:
                 # Student k's label for post i: the teacher that saw neither fold j nor fold k.
                 assert result["outer"][k][i] == (min(j, k) * 10 + max(j, k)) / 100
+
+
+def test_no_teacher_is_refused_where_no_encoder_is_trained() -> None:
+    from click.testing import CliRunner
+
+    from bot.app.model_cli import train_command
+
+    for other, says in (
+        ("--heads-only", "--heads-only keeps it"),
+        ("--cache-only", "trains nothing"),
+    ):
+        result = CliRunner().invoke(train_command, ["--no-teacher", other])
+        assert result.exit_code == 2
+        assert says in result.output
