@@ -42,9 +42,9 @@ class TrainParams:
     category_weight: float = 1.0
     # Distillation (off at 0): each row with a teacher probability learns
     # (1 - distill_weight) x hard loss + distill_weight x T^2 x BCE(logit / T, tempered teacher).
-    # 0.5 and 1 were chosen by cross-validation (docs/model-card.md, "Distillation").
+    # 0.5 and 2 were chosen by cross-validation (docs/model-card.md, "Distillation").
     distill_weight: float = 0.5
-    distill_temperature: float = 1.0
+    distill_temperature: float = 2.0
     # The soft-label file's column for a final training; a cross-validation fold k reads
     # ``<teacher>_outer_<k>``, labels from teachers that never saw fold k.
     teacher: str = "teacher"
