@@ -8,6 +8,12 @@ Offline and run once, never at run time (``bench/teacher.py`` holds the frozen t
     python bench/teacher_tune.py labels --pairs /tmp/teacher-pairs.jsonl \\
         --soft data/teacher/soft-labels.csv        # adds the tuned columns, seconds
 
+and, for the teacher's labels on seeded variants of the posts (``classifiers.augment``):
+
+    nice -n 5 python bench/teacher_tune.py augment --model /tmp/mpnet/all-mpnet-base-v2 \
+        --output /tmp/aug.jsonl [--fold 0 --fold 1 ...]   # one teacher per student fold
+    python bench/teacher_tune.py augment-labels --records /tmp/aug.jsonl
+
 Why pairs: the five folds are ``classifiers.crossval``'s (seed 13). The teacher of pair {j, k}
 trains on the other three folds and predicts folds j and k. For the student of fold k, a post in
 fold j gets its label from pair {j, k}: a teacher that saw neither the post nor fold k. For the
@@ -40,6 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.teacher import FOLDS, SEED, _training_csv  # noqa: E402
+from classifiers.augment import AUGMENTED_LABELS, make_variants  # noqa: E402
 from classifiers.data import load_binary_csv, stratified_folds  # noqa: E402
 from classifiers.metrics import binary_scores  # noqa: E402
 
@@ -230,6 +237,107 @@ def run_pairs(args: argparse.Namespace) -> None:
         print(json.dumps({"pair": [j, k], **brief, "seconds": record["seconds"]}), flush=True)
 
 
+def _load_mpnet(path: Path) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    torch.set_num_threads(2)
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    model = AutoModel.from_pretrained(str(path)).eval()
+    for p in model.parameters():
+        p.requires_grad = False
+    return model, tokenizer
+
+
+def _fold_name(fold: int | None) -> str:
+    return "all" if fold is None else str(fold)
+
+
+def run_augment(args: argparse.Namespace) -> None:
+    """One teacher per student fold k (trained on the other four folds; ``all``: on every
+    post) labels the variants of the posts outside fold k (``classifiers.augment``). A fold
+    already in ``--output`` is skipped."""
+    texts, labels = load_binary_csv(_training_csv(args.data))
+    folds = stratified_folds(labels, FOLDS, SEED)
+    fold_of = [0] * len(texts)
+    for f, rows in enumerate(folds):
+        for i in rows:
+            fold_of[i] = f
+    variants = make_variants(texts, fold_of, args.variants, SEED)
+    done = set()
+    if args.output.is_file():
+        lines = args.output.read_text(encoding="utf-8").splitlines()
+        done = {json.loads(line)["fold"] for line in lines if line.strip()}
+    todo = [f for f in args.fold if f not in done]
+    if not todo:
+        print("every fold is done", file=sys.stderr)
+        return
+    model, tokenizer = _load_mpnet(args.model)
+    args.bottom = model.config.num_hidden_layers - args.tune_layers
+    states = lower_states(model, tokenizer, texts + [v.text for v in variants], args.bottom)
+    n = len(texts)
+    for name in todo:
+        fold = None if name == "all" else int(name)
+        started = time.perf_counter()
+        train = [i for i in range(n) if fold_of[i] != fold]
+        print(f"fold {name}: training on {len(train)} posts", file=sys.stderr, flush=True)
+        for param in model.encoder.layer[args.bottom :].parameters():
+            param.requires_grad = True
+        top = train_teacher(model, states, labels, train, args)
+        picked = [(n + at, v) for at, v in enumerate(variants) if fold_of[v.source] != fold]
+        chosen = [v for _, v in picked]
+        probs = predict(top, states, [row for row, _ in picked])
+        record: dict[str, Any] = {
+            "fold": name,
+            "variants": args.variants,
+            "labels": [
+                [v.source, v.number, round(p, 5)] for v, p in zip(chosen, probs, strict=True)
+            ],
+        }
+        if fold is not None:
+            held = predict(top, states, folds[fold])
+            record["macro_f1"] = round(
+                binary_scores([labels[i] for i in folds[fold]], held)["macro_f1"], 4
+            )
+        record["seconds"] = round(time.perf_counter() - started, 1)
+        with args.output.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+        print(json.dumps({k: v for k, v in record.items() if k != "labels"}), flush=True)
+
+
+def write_augmented_labels(records: Path, data: Path | None, out: Path) -> None:
+    """The variants' labels as a CSV without text: tweet_id, variant, method, digest (of the
+    text the teacher saw), ``teacher_outer_K`` (fold K's teacher) and ``teacher`` (the teacher
+    of every post)."""
+    from classifiers.augment import digest
+
+    path = _training_csv(data)
+    texts, labels = load_binary_csv(path)
+    with path.open(newline="", encoding="utf-8") as fh:
+        ids = [row["tweet_id"] for row in csv.DictReader(fh)]
+    columns: dict[str, dict[tuple[int, int], float]] = {}
+    count = 0
+    for line in records.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        name = "teacher" if record["fold"] == "all" else f"teacher_outer_{record['fold']}"
+        columns[name] = {(s, v): p for s, v, p in record["labels"]}
+        count = max(count, record["variants"])
+    fold_of = [0] * len(texts)
+    for f, rows in enumerate(stratified_folds(labels, FOLDS, SEED)):
+        for i in rows:
+            fold_of[i] = f
+    names = [f"teacher_outer_{k}" for k in range(FOLDS)] + ["teacher"]
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["tweet_id", "variant", "method", "digest", *names])
+        for v in make_variants(texts, fold_of, count, SEED):
+            values = [columns.get(name, {}).get((v.source, v.number)) for name in names]
+            if all(value is None for value in values):
+                continue
+            cells = ["" if value is None else f"{value:.4f}" for value in values]
+            writer.writerow([ids[v.source], v.number, v.method, digest(v.text), *cells])
+
+
 def tuned_columns(path: Path, labels: list[int]) -> dict[str, Any]:
     """From the pair records: ``tuned`` (mean of a post's four pair teachers) and
     ``tuned_outer_K`` (for a post in fold j: pair {j, K}'s probability; fold K's own posts get
@@ -292,20 +400,28 @@ def write_columns(soft_path: Path, result: dict[str, Any], tuned_weight: float) 
         writer.writerows(rows)
 
 
+def _teacher_options(parser: argparse.ArgumentParser) -> None:
+    """The options every teacher-training subcommand shares: the weights, the data, the output
+    records and the fine-tuning recipe."""
+    parser.add_argument("--model", type=Path, required=True, help="the unzipped all-mpnet-base-v2")
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument(
+        "--output", type=Path, required=True, help="a .jsonl file (outside the repo)"
+    )
+    parser.add_argument("--tune-layers", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument("--head-learning-rate", type=float, default=1e-3)
+
+
 def main() -> None:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("pairs", help="train the pair teachers (resumable)")
-    p.add_argument("--model", type=Path, required=True, help="the unzipped all-mpnet-base-v2")
-    p.add_argument("--data", type=Path, default=None)
-    p.add_argument("--output", type=Path, required=True, help="a .jsonl file (outside the repo)")
     p.add_argument("--pair", action="append", default=[], metavar="J-K", help="only these pairs")
-    p.add_argument("--tune-layers", type=int, default=4)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--learning-rate", type=float, default=5e-5)
-    p.add_argument("--head-learning-rate", type=float, default=1e-3)
+    _teacher_options(p)
     s = sub.add_parser("labels", help="add the tuned columns to the soft-label CSV")
     s.add_argument("--pairs", type=Path, required=True)
     s.add_argument("--data", type=Path, default=None)
@@ -313,9 +429,26 @@ def main() -> None:
     s.add_argument(
         "--tuned-weight", type=float, default=1.0, help="share of the tuned teacher in `teacher`"
     )
+    a = sub.add_parser("augment", help="label the posts' variants, one teacher per fold")
+    a.add_argument(
+        "--fold", action="append", default=[], help="0-4 or all (repeatable; default: every one)"
+    )
+    a.add_argument("--variants", type=int, default=4, help="variants per post")
+    _teacher_options(a)
+    w = sub.add_parser("augment-labels", help="write the variants' labels CSV")
+    w.add_argument("--records", type=Path, required=True)
+    w.add_argument("--data", type=Path, default=None)
+    w.add_argument("--out", type=Path, default=AUGMENTED_LABELS)
     args = parser.parse_args()
     if args.command == "pairs":
         run_pairs(args)
+        return
+    if args.command == "augment":
+        args.fold = args.fold or [*(str(k) for k in range(FOLDS)), "all"]
+        run_augment(args)
+        return
+    if args.command == "augment-labels":
+        write_augmented_labels(args.records, args.data, args.out)
         return
     _, labels = load_binary_csv(_training_csv(args.data))
     result = tuned_columns(args.pairs, labels)

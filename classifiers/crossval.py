@@ -39,6 +39,27 @@ def _report(fold: int, line: str) -> None:
     print(f"fold {fold}: {line}", file=sys.stderr, flush=True)
 
 
+def fold_variants(
+    data: Path,
+    texts: list[str],
+    labels: list[int],
+    train_idx: list[int],
+    params: Any,
+    k: int,
+    labels_file: Path | None = None,
+) -> tuple[list[str], list[float]]:
+    """The variants of fold ``k``'s training posts with the label of the teacher that never saw
+    fold k (``<teacher>_outer_<k>``); none when ``augment_variants`` is 0."""
+    if params.augment_variants <= 0:
+        return [], []
+    from classifiers.augment import AUGMENTED_LABELS, taught_variants
+
+    column = f"{params.teacher}_outer_{k}"
+    count, seed = params.augment_variants, params.seed
+    path = labels_file or AUGMENTED_LABELS
+    return taught_variants(data, texts, labels, train_idx, count, seed, column, path)
+
+
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """``key=value`` recipe overrides (``num_layers=6``), typed after TrainParams' defaults."""
     from dataclasses import fields
@@ -97,14 +118,15 @@ def run(
         if params.distill_weight > 0:
             teacher = load_teacher_labels(data, f"{params.teacher}_outer_{k}")
             soft = [teacher[i] for i in train_idx] + [math.nan] * len(own_texts)
+        variant_texts, variant_soft = fold_variants(data, texts, labels, train_idx, params, k)
         trained = fit(
-            fold_texts + own_texts,
-            [labels[i] for i in train_idx] + own_labels,
+            fold_texts + own_texts + variant_texts,
+            [labels[i] for i in train_idx] + own_labels + [math.nan] * len(variant_texts),
             base,
             params,
             functools.partial(_report, k),
-            categories=[-1] * len(train_idx) + own_categories,
-            soft_labels=soft,
+            categories=[-1] * len(train_idx) + own_categories + [-1] * len(variant_texts),
+            soft_labels=soft + variant_soft,
         )
         extra = {"cv_fold": {"folds": folds, "fold": k, "seed": params.seed, "data": data.name}}
         meta, tensors = assemble(trained, [], extra, background=fold_texts)

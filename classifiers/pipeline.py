@@ -17,6 +17,7 @@ import torch
 
 from bot.models import CATEGORIES
 from classifiers.artefacts import write_artefacts
+from classifiers.augment import taught_variants
 from classifiers.data import (
     LABELLED_POSTS,
     StaffLabel,
@@ -162,22 +163,39 @@ def train_and_save(
         f"+ {len(own_texts) // LABELLED_REPEATS} labelled e-commerce posts (x{LABELLED_REPEATS}), "
         f"{len(staff)} staff labels"
     )
+    hard: list[float] = [float(y) for y in labels]
     soft: list[float] = []
     if params.distill_weight > 0:
         soft = load_teacher_labels(data, params.teacher)
         taught = sum(1 for p in soft if not math.isnan(p))
         progress(f"teacher labels ({params.teacher}) for {taught} of {len(soft)} rows")
         soft += [math.nan] * (len(texts) - len(soft))
+    if params.augment_variants > 0:
+        variant_texts, variant_soft = taught_variants(
+            data,
+            background,
+            labels[: len(background)],
+            range(len(background)),
+            params.augment_variants,
+            params.seed,
+            params.teacher,
+        )
+        progress(f"+ {len(variant_texts)} variants labelled by the teacher alone")
+        soft = (soft or [math.nan] * len(texts)) + variant_soft
+        texts += variant_texts
+        hard += [math.nan] * len(variant_texts)
+        topics += [-1] * len(variant_texts)
     random.seed(params.seed)
     base_path = resolve_base_model(base_model)
     trained = fit(
-        texts, labels, base_path, params, progress, categories=topics, steps=steps, soft_labels=soft
+        texts, hard, base_path, params, progress, categories=topics, steps=steps, soft_labels=soft
     )
     extra = {
         "training_data": {
             "file": data.name,
             "sha256": file_sha256(data),
-            "rows": len(texts) - len(own_texts) - len(staff),
+            "rows": len(background),
+            "teacher_variants": len(texts) - len(background) - len(own_texts) - len(staff),
             "labelled_posts": len(own_texts) // LABELLED_REPEATS,
             "labelled_repeats": LABELLED_REPEATS,
             "staff_labels": len(staff),

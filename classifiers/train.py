@@ -48,6 +48,9 @@ class TrainParams:
     # The soft-label file's column for a final training; a cross-validation fold k reads
     # ``<teacher>_outer_<k>``, labels from teachers that never saw fold k.
     teacher: str = "teacher"
+    # Seeded variants of each training-file post (classifiers.augment) that learn from the
+    # teacher's label alone (0: none).
+    augment_variants: int = 0
 
 
 def seed_everything(seed: int) -> None:
@@ -123,7 +126,7 @@ def low_rank_factors(matrix: torch.Tensor, rank: int) -> tuple[torch.Tensor, tor
 
 def fit(
     texts: Sequence[str],
-    labels: Sequence[int],
+    labels: Sequence[float],
     base_model: str,
     params: TrainParams,
     progress: Callable[[str], None] | None = None,
@@ -137,7 +140,8 @@ def fit(
     ``categories`` (-1: none) also train a throw-away category head, so the sentence vector
     keeps what a post is about (the shipped category head is fit on it afterwards).
     ``steps`` is told (steps done, steps in all) after each optimizer step. ``soft_labels``:
-    a teacher's complaint probability per row (NaN: none), used when ``distill_weight`` > 0."""
+    a teacher's complaint probability per row (NaN: none), used when ``distill_weight`` > 0;
+    a row whose hard label is NaN (a variant no one labelled) learns from its teacher alone."""
     from transformers import AutoTokenizer
 
     started = time.perf_counter()
@@ -156,8 +160,11 @@ def fit(
             tuned.append(p)
 
     y = torch.tensor(labels, dtype=torch.float32)
-    positives = float(y.sum())
-    pos_weight = (len(y) - positives) / max(positives, 1.0) if params.class_weighting else 1.0
+    labelled = y[~torch.isnan(y)]
+    positives = float(labelled.sum())
+    pos_weight = (
+        (len(labelled) - positives) / max(positives, 1.0) if params.class_weighting else 1.0
+    )
     loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight))
     if categories and len(categories) != len(texts):
         raise ValueError(f"{len(categories)} category indices for {len(texts)} texts")
@@ -165,6 +172,11 @@ def fit(
     if soft_labels and len(soft_labels) != len(texts):
         raise ValueError(f"{len(soft_labels)} soft labels for {len(texts)} texts")
     soft = torch.tensor([float(p) for p in soft_labels]) if soft_labels else None
+    unlabelled = torch.isnan(y)
+    if bool(unlabelled.any()) and (
+        soft is None or params.distill_weight <= 0 or bool(torch.isnan(soft[unlabelled]).any())
+    ):
+        raise ValueError("a row without a hard label needs a teacher label and distill_weight > 0")
     topic_head = nn.Linear(hidden_size(encoder), len(CATEGORIES))
     topic_loss = nn.CrossEntropyLoss(ignore_index=-1)
     heads = [*net.head.parameters(), *topic_head.parameters()]
@@ -228,9 +240,10 @@ def distilled_loss(
     params: TrainParams,
 ) -> torch.Tensor:
     """Mean over the batch of each row's hard loss (class-weighted, as without a teacher),
-    mixed with the tempered teacher's loss on the rows that have one (not NaN)."""
+    mixed with the tempered teacher's loss on the rows that have one (not NaN); a row without
+    a hard label (NaN) has the teacher's loss alone."""
     rows = nn.functional.binary_cross_entropy_with_logits(
-        logits, hard, pos_weight=torch.tensor(pos_weight), reduction="none"
+        logits, hard.nan_to_num(0.0), pos_weight=torch.tensor(pos_weight), reduction="none"
     )
     has = ~torch.isnan(teacher)
     if bool(has.any()):
@@ -238,9 +251,10 @@ def distilled_loss(
         target = torch.sigmoid(torch.logit(teacher[has].clamp(1e-4, 1 - 1e-4)) / t)
         kd = nn.functional.binary_cross_entropy_with_logits(
             logits[has] / t, target, reduction="none"
-        )
+        ) * (t * t)
+        alpha = torch.where(torch.isnan(hard[has]), 1.0, params.distill_weight)
         mixed = rows.clone()
-        mixed[has] = (1 - params.distill_weight) * rows[has] + params.distill_weight * kd * t * t
+        mixed[has] = (1 - alpha) * rows[has] + alpha * kd
         rows = mixed
     return rows.mean()
 

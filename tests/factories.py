@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import replace
 from datetime import datetime
 from itertools import count
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,15 @@ from emulators import Emulators
 
 LA = ZoneInfo("America/Los_Angeles")
 _post_ids = count(1000)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    """A CSV file with ``header`` and ``rows``, for tests of the training-data readers."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
 
 
 def la(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -3,33 +3,25 @@ card says, and the pair teachers' columns never leak a fold into its own student
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import math
 from pathlib import Path
 
 import pytest
+from factories import write_csv
 
 from classifiers.data import load_teacher_labels, stratified_folds
 from classifiers.errors import TrainingDataError
 
 
-def _csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
 def test_teacher_labels_follow_tweet_ids_not_row_order(tmp_path: Path) -> None:
-    data = _csv(
+    data = write_csv(
         tmp_path / "train.csv",
         ["tweet_id", "text", "is_complaint"],
         [["7", "late again", 1], ["3", "thanks!", 0], ["9", "new row", 1]],
     )
-    soft = _csv(
+    soft = write_csv(
         tmp_path / "soft.csv",
         ["row", "tweet_id", "teacher"],
         [[0, "3", "0.1000"], [1, "7", "0.8000"]],
@@ -40,10 +32,10 @@ def test_teacher_labels_follow_tweet_ids_not_row_order(tmp_path: Path) -> None:
 
 
 def test_missing_teacher_file_says_how_to_train_without_one(tmp_path: Path) -> None:
-    data = _csv(tmp_path / "train.csv", ["tweet_id", "text", "is_complaint"], [["1", "x", 0]])
+    data = write_csv(tmp_path / "train.csv", ["tweet_id", "text", "is_complaint"], [["1", "x", 0]])
     with pytest.raises(TrainingDataError, match="distill_weight=0"):
         load_teacher_labels(data, "teacher", tmp_path / "absent.csv")
-    soft = _csv(tmp_path / "soft.csv", ["row", "tweet_id", "mpnet"], [[0, "1", "0.5"]])
+    soft = write_csv(tmp_path / "soft.csv", ["row", "tweet_id", "mpnet"], [[0, "1", "0.5"]])
     with pytest.raises(TrainingDataError, match="'teacher'"):
         load_teacher_labels(data, "teacher", soft)
 
