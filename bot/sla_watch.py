@@ -68,6 +68,11 @@ class SlaWatch:
                     case = self.book.get(alert.case_id)
                     what = "first response" if alert.window == "ack" else "resolution"
                     reason = f"{what} deadline {self._local(alert.due_at)} breached"
+                    incident = self._incident_of(alert.case_id)
+                    if incident is not None:
+                        members = self.book.incident_links(incident)
+                        count = sum(1 for link in members if link.role == "member")
+                        reason += f" (incident {incident}'s deadline, shared by its {count} cases)"
                     self.outbox.enqueue(
                         "slack_alert",
                         f"alert:{self._subject(alert.case_id)}:breach-{alert.window}",
@@ -78,13 +83,18 @@ class SlaWatch:
                     counts["breaches"] += 1
         return counts
 
+    def _incident_of(self, case_id: int) -> int | None:
+        """The incident whose SLA this case keeps: it is a member without a card of its own."""
+        link = self.book.incident_link(case_id) if self.incidents else None
+        if link is not None and link.role == "member" and not link.carded:
+            return link.incident_id
+        return None
+
     def _subject(self, case_id: int) -> str:
         """What an SLA note is about: the case, or for a member of an incident (whose SLA is
         the incident's) the incident, so its members' alike deadlines give one note."""
-        link = self.book.incident_link(case_id) if self.incidents else None
-        if link is not None and link.role == "member" and not link.carded:
-            return f"incident-{link.incident_id}"
-        return str(case_id)
+        incident = self._incident_of(case_id)
+        return str(case_id) if incident is None else f"incident-{incident}"
 
     def _local(self, instant: datetime) -> str:
         return local_label(instant, self.config.policy.timezone)

@@ -226,6 +226,7 @@ def test_edit_exclude_and_resolve_from_the_incident_card(emu: Emulators, tmp_pat
     alerts = [m["text"] for m in emu.slack.messages() if "breached" in m["text"]]
     assert len(alerts) == 2  # first response and resolution
     assert all("answered on its incident's card" in text for text in alerts)
+    assert all("incident 1's deadline, shared by its 6 cases" in text for text in alerts)
     notes = [m for m in emu.slack.messages() if m.get("thread_ts") == card["ts"]]
     assert len(notes) == 2  # the 75 % warnings, in the incident card's thread
     assert daemon.connect_slack()
