@@ -308,7 +308,8 @@ def run_augment(args: argparse.Namespace) -> None:
 def write_augmented_labels(records: Path, data: Path | None, out: Path) -> None:
     """The variants' labels as a CSV without text: tweet_id, variant, method, digest (of the
     text the teacher saw), ``teacher_outer_K`` (fold K's teacher) and ``teacher`` (the teacher
-    of every post)."""
+    of every post). A teacher missing from ``records`` keeps its column from an existing
+    ``out`` where the variant's text is unchanged, so teachers can be run in several sittings."""
     from classifiers.augment import digest
 
     path = _training_csv(data)
@@ -322,20 +323,34 @@ def write_augmented_labels(records: Path, data: Path | None, out: Path) -> None:
         name = "teacher" if record["fold"] == "all" else f"teacher_outer_{record['fold']}"
         columns[name] = {(s, v): p for s, v, p in record["labels"]}
         count = max(count, record["variants"])
+    earlier: dict[tuple[str, int], dict[str, str]] = {}
+    if out.is_file():
+        with out.open(newline="", encoding="utf-8") as fh:
+            earlier = {(row["tweet_id"], int(row["variant"])): row for row in csv.DictReader(fh)}
+        count = max([count, *(number + 1 for _, number in earlier)])
     fold_of = [0] * len(texts)
     for f, rows in enumerate(stratified_folds(labels, FOLDS, SEED)):
         for i in rows:
             fold_of[i] = f
     names = [f"teacher_outer_{k}" for k in range(FOLDS)] + ["teacher"]
+    lines = []
+    for v in make_variants(texts, fold_of, count, SEED):
+        fingerprint = digest(v.text)
+        before = earlier.get((ids[v.source], v.number), {})
+        if before.get("digest") != fingerprint:
+            before = {}
+        cells = [
+            f"{columns[name][(v.source, v.number)]:.4f}"
+            if (v.source, v.number) in columns.get(name, {})
+            else ("" if name in columns else before.get(name) or "")
+            for name in names
+        ]
+        if any(cells):
+            lines.append([ids[v.source], v.number, v.method, fingerprint, *cells])
     with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["tweet_id", "variant", "method", "digest", *names])
-        for v in make_variants(texts, fold_of, count, SEED):
-            values = [columns.get(name, {}).get((v.source, v.number)) for name in names]
-            if all(value is None for value in values):
-                continue
-            cells = ["" if value is None else f"{value:.4f}" for value in values]
-            writer.writerow([ids[v.source], v.number, v.method, digest(v.text), *cells])
+        writer.writerows(lines)
 
 
 def tuned_columns(path: Path, labels: list[int]) -> dict[str, Any]:

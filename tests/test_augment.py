@@ -96,12 +96,17 @@ def test_a_fold_student_gets_only_its_own_teachers_labels_on_its_training_varian
         words = {w for t in variant_texts for w in t.split()}
         assert not words & {w for i in held for w in texts[i].split()}
     assert fold_variants(data, texts, labels, [0], TrainParams(), 0, out) == ([], [])
-    first_only = tmp_path / "first.jsonl"
-    first_only.write_text(records.read_text(encoding="utf-8").splitlines()[0] + "\n")
-    write_augmented_labels(first_only, data, out)
+    lines = records.read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "first.jsonl").write_text(lines[0])
+    (tmp_path / "rest.jsonl").write_text("".join(lines[1:]))
+    partial = tmp_path / "partial.csv"
+    write_augmented_labels(tmp_path / "first.jsonl", data, partial)
     train_idx, _ = fold_indices(labels, FOLDS, SEED, 1)
     with pytest.raises(TrainingDataError, match="'teacher_outer_1' column labels none"):
-        fold_variants(data, texts, labels, train_idx, params, 1, out)
+        fold_variants(data, texts, labels, train_idx, params, 1, partial)
+    # The other teachers, run later, join the file without losing the first one's column.
+    write_augmented_labels(tmp_path / "rest.jsonl", data, partial)
+    assert partial.read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
 
 
 def test_a_row_without_a_hard_label_learns_from_its_teacher_alone() -> None:
