@@ -163,6 +163,8 @@ class Workflow:
                 if case.flags:
                     self._alert(case, "risk", self._risk_alert_text(case))
             else:
+                if outcome.new_flags:
+                    self._follow_up_flagged(case, mention_id, outcome.new_flags)
                 self._update_card(case.id, "follow_up")
             if "privacy_request" in verdict.flag_names:
                 self.privacy.take_in(case.id, stored, outcome.opened)
@@ -191,8 +193,16 @@ class Workflow:
         if not case.approved_at and not case.awaits_legal_approval and case.is_open:
             self.book.set_draft(case.id, self._draft(case))
 
-    def _risk_alert_text(self, case: Case) -> str:
-        flags = sorted(case.flags)
+    def _follow_up_flagged(self, case: Case, mention_id: int, flags: tuple[str, ...]) -> None:
+        """A follow-up raised risk flags the case lacked: their owners are alerted as for a
+        new case, and a member of an incident leaves it for its own card and SLA (a
+        risk-flagged case is never answered in bulk)."""
+        self._alert(case, f"risk-follow-up-{mention_id}", self._risk_alert_text(case, flags))
+        if self.incidents is not None:
+            self.incidents.flagged(case, flags)
+
+    def _risk_alert_text(self, case: Case, raised: tuple[str, ...] = ()) -> str:
+        flags = sorted(raised or case.flags)
         owners = self.config.policy.escalation
         names = sorted({slack_mention(getattr(owners, RISK_OWNERS[f])) for f in flags} - {""})
         who = " ".join(names) or "the team"

@@ -241,6 +241,31 @@ def test_members_sla_notes_come_once_for_the_incident() -> None:
     )
 
 
+def test_a_member_flagged_by_a_follow_up_leaves_the_bulk_reply_for_its_own_card() -> None:
+    flow, clock = make_flow()
+    ids = [take(flow, f"@acme checkout is down again #{i}", f"a{i}", START) for i in range(6)]
+    lead = flow.book.get(ids[0])
+    clock.advance(timedelta(minutes=5))
+    burned = "@acme and the card reader caught fire"
+    assert take(flow, burned, "a2", clock.now(), "safety") == ids[2]
+    link = flow.book.incident_link(ids[2])
+    assert link is not None and (link.role, link.carded) == ("listed", True)
+    flagged = flow.book.get(ids[2])
+    assert flagged.priority == "P1" and flagged.ack_due_at < lead.ack_due_at  # its own SLA
+    assert ids[2] in cards(flow)
+    alerts = flow.db.execute(
+        "SELECT idempotency_key FROM outbox WHERE kind = 'slack_alert'"
+    ).fetchall()
+    assert [row[0] for row in alerts] == [f"alert:{ids[2]}:risk-follow-up-7"]
+    assert flow.incidents is not None
+    assert flow.incidents.approve(1, APPROVER).ok
+    replies = flow.db.execute(
+        "SELECT case_id FROM outbox WHERE kind = 'platform_reply' ORDER BY case_id"
+    ).fetchall()
+    assert [row[0] for row in replies] == [i for i in ids if i != ids[2]]
+    assert flow.incidents.ledger.get(1).size == 5
+
+
 def test_report_digest_and_cli_show_size_duration_and_first_response(tmp_path: Path) -> None:
     from click.testing import CliRunner
 

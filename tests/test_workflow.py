@@ -332,6 +332,23 @@ def test_risk_flag_alerts_the_escalation_channel_once() -> None:
     assert len(alerts) == 1 and "safety" in alerts[0]["text"]
 
 
+def test_a_follow_up_raising_a_risk_flag_alerts_its_owner_once() -> None:
+    desk = ApprovalDesk()
+    case_id = desk.case()
+    desk.drain()
+    desk.clock.advance(timedelta(hours=1))
+    burned = "@acme and the parcel leaked acid, it burned my hand"
+    assert desk.case(text=burned, flags=("safety",)) == case_id
+    desk.clock.advance(timedelta(hours=1))
+    assert desk.case(text="@acme it still hurts", flags=("safety",)) == case_id  # not new
+    desk.drain()
+    desk.drain()
+    alerts = [p["text"] for p in desk.slack.posts if p["channel"] == "#complaints-escalations"]
+    assert len(alerts) == 1
+    assert f"Case {case_id} (P1) raised safety" in alerts[0]
+    assert desk.book.get(case_id).priority == "P1"
+
+
 def test_outside_text_reaches_slack_inert_and_masked() -> None:
     desk = ApprovalDesk()
     desk.case(text="<!channel> <https://evil.example|bank> mail me at jane@example.com")

@@ -49,6 +49,8 @@ DEADLINE_COLUMNS = ("ack_due_at", "ack_warn_at", "resolve_due_at", "resolve_warn
 class CaseOutcome:
     case_id: int
     opened: bool
+    # Risk flags a follow-up raised that the case did not have (they need their owners' alert).
+    new_flags: tuple[str, ...] = ()
 
 
 class CaseBook(ReplyRecords, SlaMarks, DeskRecords, IncidentLinks):
@@ -105,8 +107,8 @@ class CaseBook(ReplyRecords, SlaMarks, DeskRecords, IncidentLinks):
         with self.store.transaction():
             open_case = self._open_case_of(mention) or self.reopen_for_follow_up(mention.post)
             if open_case is not None:
-                self._attach(open_case, mention, verdict)
-                return CaseOutcome(open_case.id, opened=False)
+                raised = self._attach(open_case, mention, verdict)
+                return CaseOutcome(open_case.id, opened=False, new_flags=raised)
             return CaseOutcome(self._open(mention, verdict, reply), opened=True)
 
     def _open_case_of(self, mention: StoredMention) -> Case | None:
@@ -171,7 +173,10 @@ class CaseBook(ReplyRecords, SlaMarks, DeskRecords, IncidentLinks):
         ).fetchone()[0]
         return bool(count)
 
-    def _attach(self, case: Case, mention: StoredMention, verdict: Classification) -> None:
+    def _attach(
+        self, case: Case, mention: StoredMention, verdict: Classification
+    ) -> tuple[str, ...]:
+        """Join a follow-up to its case; the risk flags it raised that the case lacked."""
         if case.paused_at:
             self.resume(case.id, SYSTEM, reason="the customer wrote again")
         new_flags = {f.name: f.reason for f in verdict.flags if f.name not in case.flags}
@@ -194,6 +199,7 @@ class CaseBook(ReplyRecords, SlaMarks, DeskRecords, IncidentLinks):
             self.record(
                 case.id, SYSTEM, "priority_raised", old=case.priority, new=changes["priority"]
             )
+        return tuple(sorted(new_flags))
 
     def _deadline_columns(self, priority: str, received: datetime) -> dict[str, str]:
         """The four SLA instants of a case of ``priority`` received at ``received``."""

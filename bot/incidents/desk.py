@@ -91,6 +91,24 @@ class IncidentDesk:
             self.card_changed(incident_id)
         return True
 
+    def flagged(self, case: Case, flags: tuple[str, ...]) -> None:
+        """A follow-up raised risk flags on a member: it leaves the incident's bulk reply and
+        SLA (its own deadlines, now at its new priority, come back) and is listed on the card
+        with a card of its own, like a case flagged from the start."""
+        if not set(flags) & set(RISK_FLAGS):
+            return
+        link = self.book.incident_link(case.id)
+        if link is None or link.role != "member":
+            return
+        incident_id = link.incident_id
+        reason = f"a follow-up raised {', '.join(flags)}"
+        self.book.unlink_from_incident(case.id, "system", reason)
+        self.ledger.shrink(incident_id, case.id)
+        self.book.link_to_incident(case.id, incident_id, "listed", True, None)
+        if not link.carded:
+            self.outbox.enqueue("slack_card", f"card:{case.id}:risk-flagged", {}, case.id)
+        self.card_changed(incident_id)
+
     def _open(self, incident_id: int, case: Case, placement: Placement) -> None:
         earlier = [self.book.get(i) for i in placement.earlier]
         lead = min([case, *earlier], key=lambda c: (c.opened_at, c.id))

@@ -222,7 +222,9 @@ def _intake_steps(ctx: Context) -> list[Line]:
         (
             "A complaint opens a case with its type, priority and deadlines. A further post "
             "by the same author on the same platform within "
-            f"{policy.follow_up_window_hours} hours joins that author's open case instead.",
+            f"{policy.follow_up_window_hours} hours joins that author's open case instead; "
+            "if it raises a risk flag the case did not have, the case takes that flag's "
+            "priority and the flag's owner is alerted, as for a new case.",
         ),
         (
             "The bot posts a card for the case in ",
