@@ -5,6 +5,7 @@ evaluator; the real ones run in tests/test_retrain_cli.py)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,14 @@ from bot.digest.slack import digest_blocks
 from bot.digest.weeks import Week
 from bot.learning import labels as learning_labels
 from bot.learning.labels import TrainingLabel
-from bot.learning.registry import SHIPPED, FollowsRegistry, ModelRegistry, UnknownVersion
+from bot.learning.registry import (
+    LOCK_FILE,
+    SHIPPED,
+    FollowsRegistry,
+    ModelRegistry,
+    RetrainBusy,
+    UnknownVersion,
+)
 from bot.learning.retrain import Figures, gate, last_retrain, retrain, training_labels
 from bot.models import Classification
 from bot.privacy.erasure import Author, Eraser
@@ -251,7 +259,22 @@ def test_a_trainer_that_fails_leaves_no_half_version(tmp_path: Path, shipped: Pa
     evaluator = FakeEvaluator(Figures(0.88, 0.9, 535), Figures(1.0, 1.0, 535), shipped)
     with pytest.raises(RuntimeError):
         retrain(desk.store, registry, Broken(), evaluator, desk.clock)
-    assert list(registry.root.iterdir()) == [] and registry.current() == SHIPPED
+    left = [path.name for path in registry.root.iterdir()]
+    assert left == [LOCK_FILE] and registry.current() == SHIPPED
+
+
+def test_a_second_retrain_at_the_same_time_is_refused_and_changes_nothing(
+    tmp_path: Path, shipped: Path
+) -> None:
+    desk = approved_desk("@acme my parcel never arrived")
+    registry = ModelRegistry(tmp_path / "models", shipped)
+    trainer = FakeTrainer()
+    evaluator = FakeEvaluator(Figures(0.88, 0.90, 535), Figures(0.89, 0.92, 535), shipped)
+    scheduled = ModelRegistry(tmp_path / "models", shipped)
+    with scheduled.retraining(), pytest.raises(RetrainBusy, match=f"pid {os.getpid()}"):
+        retrain(desk.store, registry, trainer, evaluator, desk.clock)
+    assert not trainer.seen and registry.current() == SHIPPED and last_retrain(desk.store) is None
+    assert retrain(desk.store, registry, trainer, evaluator, desk.clock).promoted
 
 
 # ------------------------------------------------------------------ the registry

@@ -15,20 +15,28 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
 from typing import Any
 
+from bot.errors import ComplaintbotError
 from bot.models import Classification, Classifier, Embedder
 
 SHIPPED = "shipped"
 MODELS_FOLDER = "models"
 POINTER_FILE = "current"
 VERSION_FILE = "version.json"
+LOCK_FILE = ".retrain.lock"
 _VERSION = re.compile(r"v([1-9][0-9]*)")
 log = logging.getLogger("complaintbot.learning")
+
+
+class RetrainBusy(ComplaintbotError):
+    """Another retrain holds the registry: a scheduled one and one by hand would both start
+    from the same model in use, and the later promotion would silently undo the earlier."""
 
 
 class UnknownVersion(ValueError):
@@ -105,6 +113,32 @@ class ModelRegistry:
         return found
 
     # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def retraining(self) -> Iterator[None]:
+        """Hold the registry for one retrain (an advisory lock on ``LOCK_FILE``, released when
+        the process ends however it ends); a second one is refused at once, not queued."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / LOCK_FILE).open("a+", encoding="utf-8") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "another process"
+                raise RetrainBusy(
+                    f"another retrain is running on {self.root} ({holder}); wait for it to "
+                    "finish (its result is in the digest and `complaintbot model list`), "
+                    "then run this again"
+                ) from None
+            fh.truncate(0)
+            fh.write(f"pid {os.getpid()}")
+            fh.flush()
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def reserve(self) -> tuple[str, Path]:
         """A new, empty folder for a candidate: the next free ``vN`` (never reused, so a

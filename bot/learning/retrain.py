@@ -107,7 +107,19 @@ def retrain(
     clock: Clock,
 ) -> RetrainReport:
     """Train a candidate on the labels, measure it and the model in use, promote or keep;
-    the report is logged in the store either way (the digest shows the last one)."""
+    the report is logged in the store either way (the digest shows the last one). One at a
+    time per registry (``RetrainBusy`` otherwise)."""
+    with registry.retraining():
+        return _retrain(store, registry, trainer, evaluator, clock)
+
+
+def _retrain(
+    store: Store,
+    registry: ModelRegistry,
+    trainer: ModelTrainer,
+    evaluator: ModelEvaluator,
+    clock: Clock,
+) -> RetrainReport:
     previous = registry.current()
     labels = training_labels(store, evaluator.evaluation_texts())
     if not labels:
