@@ -144,8 +144,12 @@ def test_a_burst_gets_one_card_and_one_approval_posts_one_reply_each(
 
     assert daemon.connect_slack()
     try:
+        emu.slack.open_home(APPROVER)
+        wait_for(lambda: emu.slack.home_view(APPROVER))
+        assert daemon.refresh_home() == 0
         emu.slack.click(APPROVER, card["channel"], card["ts"], "incident_approve")
         wait_for(lambda: all(book.get(c.id).approved_at for c in members))
+        assert daemon.refresh_home() == 1  # the approved cases' rows changed
     finally:
         daemon.stop()
     assert all(book.get(c.id).approved_by == APPROVER for c in members)

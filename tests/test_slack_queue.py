@@ -20,6 +20,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
 from bot.app.slack.bolt import build_app
+from bot.app.slack.queue import HomeTabs, Queue
 from bot.app.slack.web import WebSlack
 from bot.app.wiring import REPLY_RULES
 from bot.clock import ManualClock
@@ -53,6 +54,7 @@ class Team:
     flow: Workflow
     worker: OutboxWorker
     channel: str
+    tabs: HomeTabs
 
     def open_case(self, minutes_after_nine: int, author: str) -> int:
         """A complaint received ``minutes_after_nine`` into Monday, its card posted."""
@@ -112,11 +114,13 @@ def team(emu: Emulators, tmp_path: Path) -> Iterator[Team]:
     slack = WebSlack("xoxb-emulator", emu.slack_api_url)
     flow = Workflow(config, store, clock, {}, slack.group_members, reply_rules=REPLY_RULES)
     worker = flow.outbox_worker(SlackDelivery(config, flow.book, slack).handlers())
-    handler = SocketModeHandler(build_app(flow, slack), app_token="xapp-emulator")
+    tabs = HomeTabs(Queue(flow, slack), slack)
+    app = build_app(flow, slack, home_tabs=tabs)
+    handler = SocketModeHandler(app, app_token="xapp-emulator")
     handler.connect()
     wait_for(lambda: emu.slack.post("/_admin/socket_mode", {})["connections"] == 1)
     try:
-        yield Team(emu, clock, store, flow, worker, channel)
+        yield Team(emu, clock, store, flow, worker, channel, tabs)
     finally:
         handler.close()
 
@@ -179,6 +183,22 @@ def test_app_home_is_published_again_on_each_open(team: Team, queue: dict[str, i
     wait_for(lambda: team.emu.slack.home_view(PAT)["hash"] != first["hash"])
     assert team.home_rows(PAT) == [queue["late"], queue["soon"], queue["pats"], queue["kims"]]
     assert team.emu.slack.home_view(PAT)["id"] == first["id"]
+
+
+def test_an_opened_home_tab_is_published_again_only_when_the_queue_changes(
+    team: Team, queue: dict[str, int]
+) -> None:
+    team.emu.slack.open_home(PAT)
+    assert team.home_rows(PAT) == [queue["late"], queue["pats"], queue["soon"], queue["kims"]]
+    published = team.emu.slack.home_view(PAT)
+    team.clock.advance(timedelta(minutes=3))  # only the times shown move
+    assert team.tabs.refresh() == 0
+    assert team.emu.slack.home_view(PAT)["hash"] == published["hash"]
+    assert team.flow.resolve(queue["soon"], KIM, "replacement sent").ok
+    assert team.tabs.refresh() == 1
+    assert team.home_rows(PAT) == [queue["late"], queue["pats"], queue["kims"]]
+    assert team.tabs.refresh() == 0
+    assert team.emu.slack.home_view(KIM) is None  # never opened: never published
 
 
 def test_the_home_show_button_opens_the_case_card_in_a_modal(

@@ -40,6 +40,9 @@ log = logging.getLogger("complaintbot.daemon")
 CLASSIFY_CHUNK = 512
 STOP_GRACE_SECONDS = 5.0
 SLACK_RETRY_SECONDS = 30
+# A Home tab someone opened is published again within this long of a change to what it shows
+# (only when it changed: an unchanged tab costs no call). docs/slack.md.
+HOME_REFRESH_SECONDS = 30
 
 
 def embedder_of(classifier: Classifier) -> Embedder | None:
@@ -378,6 +381,11 @@ class Daemon:
             next_run_time=now,
         )
         scheduler.add_job(
+            self._job("home", self.refresh_home),
+            IntervalTrigger(seconds=HOME_REFRESH_SECONDS),
+            id="home",
+        )
+        scheduler.add_job(
             self._job("sla", self.watch_sla),
             IntervalTrigger(minutes=1),
             id="sla",
@@ -446,6 +454,12 @@ class Daemon:
         health.start()
         log.info("health on http://127.0.0.1:%s/healthz", health.port)
         return health
+
+    def refresh_home(self) -> int:
+        """Keep the Home tabs people opened current; how many were published again."""
+        if self.slack_listener is None:
+            return 0
+        return self.slack_listener.refresh_home()
 
     def kick_outbox(self) -> None:
         """Deliver soon after a staff action instead of waiting for the next interval."""

@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app.slack.http import SlackHttpServer
 from bot.app.slack.listeners import register
-from bot.app.slack.queue import register_queue
+from bot.app.slack.queue import HomeTabs, Queue, register_queue
 from bot.app.slack.web import TOKEN_REFUSALS, WebSlack
 from bot.config import SlackSettings
 from bot.errors import AuthError, TransientError
@@ -52,6 +52,7 @@ def build_app(
     slack: WebSlack,
     on_change: Callable[[], None] = lambda: None,
     signing_secret: str | None = None,
+    home_tabs: HomeTabs | None = None,
 ) -> App:
     """A Bolt app on ``slack``'s client whose listeners store a case change before they ack.
 
@@ -74,7 +75,7 @@ def build_app(
     except BoltError as exc:
         raise _bot_token_refused(str(exc)) from None
     register(app, workflow, slack, on_change)
-    register_queue(app, workflow, slack)
+    register_queue(app, workflow, slack, home_tabs)
     return app
 
 
@@ -97,6 +98,7 @@ class SlackListener:
         self.on_change = on_change
         self.socket_handler: SocketModeHandler | None = None
         self.http_server: SlackHttpServer | None = None
+        self.home_tabs = HomeTabs(Queue(workflow, slack), slack)
 
     def start(self) -> None:
         if self.settings.mode == "http":
@@ -105,6 +107,7 @@ class SlackListener:
                 self.slack,
                 self.on_change,
                 signing_secret=self.secrets["SLACK_SIGNING_SECRET"],
+                home_tabs=self.home_tabs,
             )
             server = SlackHttpServer(
                 app, host=self.settings.http_host, port=self.settings.http_port
@@ -113,7 +116,7 @@ class SlackListener:
             self.http_server = server
             log.info("Slack requests on http://%s:%s/slack/events", server.host, server.port)
             return
-        app = build_app(self.workflow, self.slack, self.on_change)
+        app = build_app(self.workflow, self.slack, self.on_change, home_tabs=self.home_tabs)
         handler = SocketModeHandler(
             app,
             app_token=self.secrets["SLACK_APP_TOKEN"],
@@ -144,6 +147,10 @@ class SlackListener:
             handler.close()
         except Exception:
             log.debug("a half-open Socket Mode handler did not close", exc_info=True)
+
+    def refresh_home(self) -> int:
+        """Publish again the Home tabs whose content changed (a daemon job)."""
+        return self.home_tabs.refresh()
 
     @property
     def connected(self) -> bool:

@@ -1,4 +1,5 @@
-"""The queue in Slack: the App Home tab, published each time someone opens it, and the
+"""The queue in Slack: the App Home tab, published each time someone opens it and again
+whenever what it shows has changed (``HomeTabs.refresh``, a daemon job), and the
 ``/complaints`` slash command.
 
 Both only read cases (``CaseBook.cases`` and ``find``). The command acks first and works
@@ -10,6 +11,7 @@ complaints team (``Workflow.is_approver``) sees cases; anyone else gets one line
 from __future__ import annotations
 
 import logging
+from threading import Lock
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -36,6 +38,7 @@ from bot.slack.home import (
     not_staff_view,
     parse_command,
     queue_rows,
+    status_counts,
 )
 from bot.slack.port import SlackError
 from bot.workflow import Workflow
@@ -77,6 +80,17 @@ class Queue:
         now = self.workflow.clock.now()
         return home_view(cases, user, now, self.timezone, links)
 
+    def home_state(self, user: str) -> object:
+        """What ``user``'s Home tab shows, without the clock's minute: the counts and the
+        cases of its rows (any change to one changes its ``updated_at``). Two equal states
+        are the same tab, apart from the "as of" time and how long is left."""
+        if not self.workflow.is_approver(user):
+            return None
+        cases = self._cases()
+        now = self.workflow.clock.now()
+        rows = queue_rows(cases, user, now)[:HOME_ROWS]
+        return status_counts(cases, user, now), [(row.case, row.breached) for row in rows]
+
     def card(self, case: Case) -> Answer:
         post = self.workflow.book.first_mention(case).post
         request = self.workflow.privacy.book.for_case(case.id)
@@ -114,13 +128,56 @@ class Queue:
         return case_modal(case.id, blocks)
 
 
+class HomeTabs:
+    """The Home tabs this process has published, kept current. Slack shows a published Home
+    view until the app publishes another, so a case resolved or assigned since someone opened
+    the tab would stay listed as it was. ``refresh`` publishes a tab again when what it shows
+    changed (``Queue.home_state``), so an unchanged tab costs no API call."""
+
+    def __init__(self, queue: Queue, slack: WebSlack) -> None:
+        self.queue = queue
+        self.slack = slack
+        self._lock = Lock()
+        self._shown: dict[str, object] = {}
+
+    def publish(self, user: str) -> None:
+        """Publish ``user``'s tab (they opened it) and remember it for ``refresh``."""
+        state = self.queue.home_state(user)
+        self.slack.publish_home(user, self.queue.home(user))
+        with self._lock:
+            self._shown[user] = state
+
+    def refresh(self) -> int:
+        """Publish again every remembered tab whose content changed; how many were."""
+        with self._lock:
+            shown = dict(self._shown)
+        published = 0
+        for user, before in shown.items():
+            state = self.queue.home_state(user)
+            if state == before:
+                continue
+            try:
+                self.slack.publish_home(user, self.queue.home(user))
+            except SlackError as exc:
+                log.warning("could not refresh %s's Home tab: %s", user, exc)
+                continue
+            with self._lock:
+                self._shown[user] = state
+            published += 1
+        return published
+
+
 def line(text: str) -> Answer:
     return text, [section(mrkdwn(text))]
 
 
-def register_queue(app: App, workflow: Workflow, slack: WebSlack) -> None:
-    """App Home, ``/complaints`` and the queue's *Show case* button."""
+def register_queue(
+    app: App, workflow: Workflow, slack: WebSlack, tabs: HomeTabs | None = None
+) -> None:
+    """App Home, ``/complaints`` and the queue's *Show case* button. ``tabs`` remembers the
+    Home tabs published, for the daemon to keep current (``SlackListener.refresh_home``)."""
     queue = Queue(workflow, slack)
+    tabs = tabs or HomeTabs(queue, slack)
 
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any]) -> None:
@@ -128,7 +185,7 @@ def register_queue(app: App, workflow: Workflow, slack: WebSlack) -> None:
             return
         user = str(event["user"])
         try:
-            slack.publish_home(user, queue.home(user))
+            tabs.publish(user)
         except SlackError as exc:
             log.warning("could not publish %s's Home tab: %s", user, exc)
 
