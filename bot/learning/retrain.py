@@ -110,51 +110,41 @@ def retrain(
     the report is logged in the store either way (the digest shows the last one). One at a
     time per registry (``RetrainBusy`` otherwise)."""
     with registry.retraining():
-        return _retrain(store, registry, trainer, evaluator, clock)
-
-
-def _retrain(
-    store: Store,
-    registry: ModelRegistry,
-    trainer: ModelTrainer,
-    evaluator: ModelEvaluator,
-    clock: Clock,
-) -> RetrainReport:
-    previous = registry.current()
-    labels = training_labels(store, evaluator.evaluation_texts())
-    if not labels:
+        previous = registry.current()
+        labels = training_labels(store, evaluator.evaluation_texts())
+        if not labels:
+            report = RetrainReport(
+                iso(clock.now()), False, None, previous, previous, 0, None, None,
+                "not retrained: there are no staff labels yet (approve, resolve, dismiss or "
+                "correct some cases first)",
+            )  # fmt: skip
+            return log_retrain(store, report)
+        name, folder = registry.reserve()
+        try:
+            trainer.train(registry.folder(previous), labels, folder)
+            before = evaluator.evaluate(registry.folder(previous))
+            after = evaluator.evaluate(folder)
+        except BaseException:
+            registry.discard(name)
+            raise
+        promoted, reason = gate(before, after)
+        at = iso(clock.now())
+        if promoted:
+            info = {
+                "based_on": previous,
+                "labels": len(labels),
+                "figures": asdict(after),
+                "baseline": asdict(before),
+            }
+            registry.keep(name, at, info)
+            registry.use(name)
+        else:
+            registry.discard(name)
+        current = name if promoted else previous
         report = RetrainReport(
-            iso(clock.now()), False, None, previous, previous, 0, None, None,
-            "not retrained: there are no staff labels yet (approve, resolve, dismiss or "
-            "correct some cases first)",
-        )  # fmt: skip
+            at, promoted, name, previous, current, len(labels), before, after, reason
+        )
         return log_retrain(store, report)
-    name, folder = registry.reserve()
-    try:
-        trainer.train(registry.folder(previous), labels, folder)
-        before = evaluator.evaluate(registry.folder(previous))
-        after = evaluator.evaluate(folder)
-    except BaseException:
-        registry.discard(name)
-        raise
-    promoted, reason = gate(before, after)
-    at = iso(clock.now())
-    if promoted:
-        info = {
-            "based_on": previous,
-            "labels": len(labels),
-            "figures": asdict(after),
-            "baseline": asdict(before),
-        }
-        registry.keep(name, at, info)
-        registry.use(name)
-    else:
-        registry.discard(name)
-    current = name if promoted else previous
-    report = RetrainReport(
-        at, promoted, name, previous, current, len(labels), before, after, reason
-    )
-    return log_retrain(store, report)
 
 
 def log_retrain(store: Store, report: RetrainReport) -> RetrainReport:
