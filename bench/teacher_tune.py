@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.teacher import FOLDS, SEED, _training_csv  # noqa: E402
 from classifiers.augment import AUGMENTED_LABELS, make_variants  # noqa: E402
-from classifiers.data import load_binary_csv, stratified_folds  # noqa: E402
+from classifiers.data import fold_of_rows, load_binary_csv, stratified_folds  # noqa: E402
 from classifiers.metrics import binary_scores  # noqa: E402
 
 MAX_TOKENS = 96
@@ -192,12 +192,21 @@ def _done_pairs(path: Path) -> set[tuple[int, int]]:
     return {tuple(json.loads(line)["pair"]) for line in lines if line.strip()}  # type: ignore[misc]
 
 
-def run_pairs(args: argparse.Namespace) -> None:
-    """Train the pair teachers not yet in ``--output`` and append each one's predictions."""
+def _load_mpnet(path: Path) -> tuple[Any, Any]:
+    """mpnet and its tokenizer, every weight frozen (a teacher unfreezes its top layers)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
     torch.set_num_threads(2)
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    model = AutoModel.from_pretrained(str(path)).eval()
+    for p in model.parameters():
+        p.requires_grad = False
+    return model, tokenizer
+
+
+def run_pairs(args: argparse.Namespace) -> None:
+    """Train the pair teachers not yet in ``--output`` and append each one's predictions."""
     texts, labels = load_binary_csv(_training_csv(args.data))
     folds = stratified_folds(labels, FOLDS, SEED)
     wanted = [tuple(int(x) for x in p.split("-")) for p in args.pair] or list(
@@ -207,10 +216,7 @@ def run_pairs(args: argparse.Namespace) -> None:
     if not todo:
         print("every pair is done", file=sys.stderr)
         return
-    tokenizer = AutoTokenizer.from_pretrained(str(args.model))
-    model = AutoModel.from_pretrained(str(args.model)).eval()
-    for p in model.parameters():
-        p.requires_grad = False
+    model, tokenizer = _load_mpnet(args.model)
     args.bottom = model.config.num_hidden_layers - args.tune_layers
     states = lower_states(model, tokenizer, texts, args.bottom)
     for j, k in todo:
@@ -237,32 +243,13 @@ def run_pairs(args: argparse.Namespace) -> None:
         print(json.dumps({"pair": [j, k], **brief, "seconds": record["seconds"]}), flush=True)
 
 
-def _load_mpnet(path: Path) -> tuple[Any, Any]:
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    torch.set_num_threads(2)
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    model = AutoModel.from_pretrained(str(path)).eval()
-    for p in model.parameters():
-        p.requires_grad = False
-    return model, tokenizer
-
-
-def _fold_name(fold: int | None) -> str:
-    return "all" if fold is None else str(fold)
-
-
 def run_augment(args: argparse.Namespace) -> None:
     """One teacher per student fold k (trained on the other four folds; ``all``: on every
     post) labels the variants of the posts outside fold k (``classifiers.augment``). A fold
     already in ``--output`` is skipped."""
     texts, labels = load_binary_csv(_training_csv(args.data))
     folds = stratified_folds(labels, FOLDS, SEED)
-    fold_of = [0] * len(texts)
-    for f, rows in enumerate(folds):
-        for i in rows:
-            fold_of[i] = f
+    fold_of = fold_of_rows(folds, len(texts))
     variants = make_variants(texts, fold_of, args.variants, SEED)
     done = set()
     if args.output.is_file():
@@ -328,10 +315,7 @@ def write_augmented_labels(records: Path, data: Path | None, out: Path) -> None:
         with out.open(newline="", encoding="utf-8") as fh:
             earlier = {(row["tweet_id"], int(row["variant"])): row for row in csv.DictReader(fh)}
         count = max([count, *(number + 1 for _, number in earlier)])
-    fold_of = [0] * len(texts)
-    for f, rows in enumerate(stratified_folds(labels, FOLDS, SEED)):
-        for i in rows:
-            fold_of[i] = f
+    fold_of = fold_of_rows(stratified_folds(labels, FOLDS, SEED), len(texts))
     names = [f"teacher_outer_{k}" for k in range(FOLDS)] + ["teacher"]
     lines = []
     for v in make_variants(texts, fold_of, count, SEED):

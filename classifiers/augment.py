@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifiers.data import stratified_folds
+from classifiers.data import fold_of_rows, stratified_folds
 from classifiers.errors import TrainingDataError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -164,10 +164,7 @@ def taught_variants(
 ) -> tuple[list[str], list[float]]:
     """The labelled variants of ``data``'s posts at ``rows`` (texts, teacher probabilities),
     made exactly as the teacher saw them: grouped by the teacher's folds."""
-    groups = [0] * len(labels)
-    for fold, members in enumerate(stratified_folds(labels, TEACHER_FOLDS, seed)):
-        for i in members:
-            groups[i] = fold
+    groups = fold_of_rows(stratified_folds(labels, TEACHER_FOLDS, seed), len(labels))
     wanted = set(rows)
     chosen = [v for v in make_variants(texts, groups, count, seed) if v.source in wanted]
     labelled = label_variants(chosen, data, column, path)

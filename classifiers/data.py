@@ -199,3 +199,12 @@ def stratified_folds(labels: Sequence[int], k: int, seed: int) -> list[list[int]
         for n, i in enumerate(idx):
             folds[n % k].append(i)
     return [sorted(f) for f in folds]
+
+
+def fold_of_rows(folds: Sequence[Sequence[int]], n: int) -> list[int]:
+    """For each of ``n`` rows, the number of the fold (of ``stratified_folds``) it is in."""
+    groups = [0] * n
+    for fold, rows in enumerate(folds):
+        for i in rows:
+            groups[i] = fold
+    return groups
